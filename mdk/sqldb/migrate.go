@@ -176,7 +176,7 @@ func (db *DB) applyOne(ctx context.Context, conn *sql.Conn, module string, m Mig
 	if exists > 0 {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+	if _, err := tx.ExecContext(ctx, db.ddl(m.SQL)); err != nil {
 		return false, fmt.Errorf("migration %s %04d_%s failed, nothing of it applied: %w", module, m.Version, m.Name, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO mdk.schema_migrations (module, version, name, checksum, applied_at) VALUES ($1, $2, $3, $4, $5)`,
@@ -296,6 +296,19 @@ func appliedChecksums(ctx context.Context, conn *sql.Conn, module string) (map[i
 		out[v] = sum
 	}
 	return out, rows.Err()
+}
+
+var createIndex = regexp.MustCompile(`(?i)(CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)([a-z0-9_]+)(\s+ON\s+)("?[a-z0-9_]+"?)\.`)
+
+// ddl is the dialect seam for migrations. PostgreSQL puts an index in its
+// table's schema and refuses a qualified index name; SQLite wants the schema
+// on the index name and an unqualified table. Migrations are written the
+// PostgreSQL way (CREATE INDEX name ON schema.table) and rewritten here.
+func (db *DB) ddl(sql string) string {
+	if db.engine != SQLite {
+		return sql
+	}
+	return createIndex.ReplaceAllString(sql, "${1}${4}.${2}${3}")
 }
 
 // FormatVersion renders a migration as 0001_name for listings.

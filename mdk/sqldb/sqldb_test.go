@@ -18,7 +18,8 @@ func TestSchemasAndTx(t *testing.T) {
 	dbtest.Each(t, []string{"product", "order"}, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
 		src := []sqldb.Source{{Module: "commerce.order", Schema: "order", Migrations: []sqldb.Migration{
-			{Version: 1, Name: "init", SQL: `CREATE TABLE "order".orders (id TEXT PRIMARY KEY, total BIGINT NOT NULL)`},
+			{Version: 1, Name: "init", SQL: `CREATE TABLE "order".orders (id TEXT PRIMARY KEY, total BIGINT NOT NULL);
+				CREATE UNIQUE INDEX IF NOT EXISTS orders_total ON "order".orders (total, id)`},
 		}}}
 		if _, err := db.Migrate(ctx, src); err != nil {
 			t.Fatal(err)
