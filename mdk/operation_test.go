@@ -31,7 +31,6 @@ func (in createIn) Validate() error {
 	return errors.Join(errs...)
 }
 
-
 type createOut struct {
 	ID string `json:"id"`
 }
