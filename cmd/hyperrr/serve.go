@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+	"net"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hyperrr/hyperrr/gateway"
+)
+
+func serveCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the server (SQLite in ./hyperrr-data on 127.0.0.1:8080 unless configured)",
+		Args:  cobra.NoArgs,
+	}
+	config := gateway.BindFlags(cmd.Flags())
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg, err := config()
+		if err != nil {
+			return err
+		}
+		log := newLogger(cmd.ErrOrStderr(), cfg.LogLevel, cfg.LogFormat)
+		ln, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		}
+		g, err := gateway.Open(cmd.Context(), gateway.Options{Config: cfg, Logger: log})
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		out := cmd.OutOrStdout()
+		fmt.Fprintf(out, "Hyperrr %s serving http://%s\n", version(), ln.Addr())
+		fmt.Fprintf(out, "  data:        %s\n", g.DB())
+		fmt.Fprintf(out, "  operations:  http://%s/v1/operations (%d registered)\n", ln.Addr(), len(g.Ops().List()))
+		fmt.Fprintf(out, "  health:      http://%s/healthz  http://%s/readyz\n", ln.Addr(), ln.Addr())
+		fmt.Fprintf(out, "  metrics:     http://%s/metrics\n", ln.Addr())
+		fmt.Fprintf(out, "Press Ctrl+C to stop.\n")
+		return g.Serve(cmd.Context(), ln)
+	}
+	return cmd
+}
