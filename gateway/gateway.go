@@ -237,9 +237,10 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	if startErr == nil {
-		wg.Add(2)
+		wg.Add(3)
 		go func() { defer wg.Done(); g.runLoop(bg, "outbox relay", g.relay.Serve) }()
 		go func() { defer wg.Done(); g.runLoop(bg, "workflow engine", g.engine.Serve) }()
+		go func() { defer wg.Done(); g.runLoop(bg, "janitor", g.janitor) }()
 	}
 	srv := &http.Server{
 		Handler:           g.Handler(),
