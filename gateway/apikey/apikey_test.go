@@ -9,20 +9,13 @@ import (
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
 	"github.com/hyperrr/hyperrr/mdk/sqldb"
-	"github.com/hyperrr/hyperrr/migrations"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
 func mustStore(t *testing.T, db *sqldb.DB) *apikey.Store {
 	t.Helper()
-	ms, err := sqldb.LoadFS(migrations.FS, "mdk", db.Engine())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Migrate(context.Background(), []sqldb.Source{{Module: "mdk", Schema: "mdk", Migrations: ms}}); err != nil {
-		t.Fatal(err)
-	}
+	dbtest.MigrateMDK(t, db)
 	return apikey.New(db)
 }
 

@@ -26,6 +26,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx" for the admin connection
 
 	"github.com/hyperrr/hyperrr/mdk/sqldb"
+	"github.com/hyperrr/hyperrr/migrations"
 )
 
 // Main runs a package's tests and stops the PostgreSQL cluster afterwards.
@@ -199,4 +200,18 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// MigrateMDK applies the embedded migrations of the MDK runtime (keys,
+// idempotency, processed events, workflow journal) and then extra.
+func MigrateMDK(tb testing.TB, db *sqldb.DB, extra ...sqldb.Source) {
+	tb.Helper()
+	ms, err := sqldb.LoadFS(migrations.FS, "mdk", db.Engine())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sources := append([]sqldb.Source{{Module: "mdk", Schema: "mdk", Migrations: ms}}, extra...)
+	if _, err := db.Migrate(context.Background(), sources); err != nil {
+		tb.Fatal(err)
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
 	"github.com/hyperrr/hyperrr/mdk/idempotency"
 	"github.com/hyperrr/hyperrr/mdk/sqldb"
-	"github.com/hyperrr/hyperrr/migrations"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -39,13 +38,7 @@ func (c *clock) Advance(d time.Duration) {
 // and a 5m stale timeout.
 func MustOpen(t *testing.T, db *sqldb.DB) (*idempotency.Store, *clock) {
 	t.Helper()
-	ms, err := sqldb.LoadFS(migrations.FS, "mdk", db.Engine())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Migrate(context.Background(), []sqldb.Source{{Module: "mdk", Schema: "mdk", Migrations: ms}}); err != nil {
-		t.Fatal(err)
-	}
+	dbtest.MigrateMDK(t, db)
 	c := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	return idempotency.New(db, idempotency.Options{TTL: time.Hour, StaleAfter: 5 * time.Minute, Now: c.Now}), c
 }

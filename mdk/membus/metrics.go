@@ -4,10 +4,12 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hyperrr/hyperrr/mdk/internal/metricset"
 )
 
-// metrics is one prometheus.Collector over all bus metrics, so registering
-// it either succeeds whole or leaves the registry untouched.
+// metrics are the bus's series, registered as one set so registration
+// either succeeds whole or leaves the registry untouched.
 type metrics struct {
 	published    prometheus.Counter
 	delivered    *prometheus.CounterVec
@@ -37,27 +39,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Events queued or being handled, per subscription."}, []string{"subscription"}),
 	}
 	if reg != nil {
-		if err := reg.Register(m); err != nil {
+		if err := reg.Register(metricset.Set{m.published, m.delivered, m.failures, m.retries, m.panics, m.deadLettered, m.depth}); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}
 	}
 	return m, nil
-}
-
-func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.published, m.delivered, m.failures, m.retries, m.panics, m.deadLettered, m.depth}
-}
-
-// Describe implements prometheus.Collector.
-func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, c := range m.collectors() {
-		c.Describe(ch)
-	}
-}
-
-// Collect implements prometheus.Collector.
-func (m *metrics) Collect(ch chan<- prometheus.Metric) {
-	for _, c := range m.collectors() {
-		c.Collect(ch)
-	}
 }

@@ -4,10 +4,12 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hyperrr/hyperrr/mdk/internal/metricset"
 )
 
-// metrics is one prometheus.Collector over all relay metrics, so
-// registering it either succeeds whole or leaves the registry untouched.
+// metrics are the relay's series, registered as one set so registration
+// either succeeds whole or leaves the registry untouched.
 type metrics struct {
 	relayed *prometheus.CounterVec
 	errors  *prometheus.CounterVec
@@ -26,27 +28,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Age of the oldest event waiting in the outbox when last checked; 0 when empty."}, labels),
 	}
 	if reg != nil {
-		if err := reg.Register(m); err != nil {
+		if err := reg.Register(metricset.Set{m.relayed, m.errors, m.lag}); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}
 	}
 	return m, nil
-}
-
-func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.relayed, m.errors, m.lag}
-}
-
-// Describe implements prometheus.Collector.
-func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, c := range m.collectors() {
-		c.Describe(ch)
-	}
-}
-
-// Collect implements prometheus.Collector.
-func (m *metrics) Collect(ch chan<- prometheus.Metric) {
-	for _, c := range m.collectors() {
-		c.Collect(ch)
-	}
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
 	"github.com/hyperrr/hyperrr/mdk/outbox"
 	"github.com/hyperrr/hyperrr/mdk/sqldb"
-	"github.com/hyperrr/hyperrr/migrations"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -29,20 +28,14 @@ const schema = "order"
 // Migrate applies the mdk migrations and the outbox of each schema.
 func Migrate(tb testing.TB, db *sqldb.DB, schemas ...string) {
 	tb.Helper()
-	ms, err := sqldb.LoadFS(migrations.FS, "mdk", db.Engine())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sources := []sqldb.Source{{Module: "mdk", Schema: "mdk", Migrations: ms}}
+	var sources []sqldb.Source
 	for _, s := range schemas {
 		sources = append(sources, outbox.Source(db.Engine(), s), sqldb.Source{
 			Module: "test/" + s, Schema: s, Migrations: []sqldb.Migration{{Version: 1, Name: "state",
 				SQL: "CREATE TABLE " + sqldb.QuoteIdent(s) + ".state (id TEXT PRIMARY KEY)"}},
 		})
 	}
-	if _, err := db.Migrate(context.Background(), sources); err != nil {
-		tb.Fatal(err)
-	}
+	dbtest.MigrateMDK(tb, db, sources...)
 }
 
 // MustRelay returns a relay over schema that logs to log (nil: discard).

@@ -15,7 +15,6 @@ import (
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
 	"github.com/hyperrr/hyperrr/mdk/sqldb"
 	"github.com/hyperrr/hyperrr/mdk/workflow"
-	"github.com/hyperrr/hyperrr/migrations"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -33,13 +32,7 @@ var fastRetry = mdk.RetryPolicy{MaxAttempts: 3, Initial: time.Millisecond, Max: 
 // migrate applies the MDK migrations, which hold the workflow journal.
 func migrate(tb testing.TB, db *sqldb.DB) {
 	tb.Helper()
-	ms, err := sqldb.LoadFS(migrations.FS, "mdk", db.Engine())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := db.Migrate(context.Background(), []sqldb.Source{{Module: "mdk", Schema: "mdk", Migrations: ms}}); err != nil {
-		tb.Fatal(err)
-	}
+	dbtest.MigrateMDK(tb, db)
 }
 
 // newEngine returns an engine with test timings, shut down when tb ends
