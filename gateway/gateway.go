@@ -40,6 +40,8 @@ type Options struct {
 	// Environ supplies module config sections (HYPERRR_<SCHEMA>_<KEY>);
 	// nil means os.Environ().
 	Environ []string
+	// SeedDemo lets modules seed demo data into an empty store.
+	SeedDemo bool
 }
 
 // Gateway is a running Hyperrr server: its modules and the services they
@@ -171,14 +173,15 @@ func Open(ctx context.Context, opts Options) (*Gateway, error) {
 		Owner: opts.Config.InstanceID, Logger: log.With("component", "workflow"),
 		Lease: opts.Config.WorkflowLease, Registerer: g.promReg,
 	})
-	if err := g.initModules(ctx, p, opts.Environ); err != nil {
+	if err := g.initModules(ctx, p, opts); err != nil {
 		g.closeServices(context.Background())
 		return nil, err
 	}
 	return g, nil
 }
 
-func (g *Gateway) initModules(ctx context.Context, p plan, environ []string) error {
+func (g *Gateway) initModules(ctx context.Context, p plan, opts Options) error {
+	environ := opts.Environ
 	if environ == nil {
 		environ = os.Environ()
 	}
@@ -190,6 +193,7 @@ func (g *Gateway) initModules(ctx context.Context, p plan, environ []string) err
 			Module: m.ID(), DB: g.db, Schema: schema, Log: g.log.With("module", m.ID()),
 			Config: mdk.Config{Section: schema, Values: sectionValues(schema, environ)},
 			Bus:    g.bus, Outbox: g.relay.Writer(schema), Workflows: g.engine, Ops: g.ops,
+			SeedDemo: opts.SeedDemo,
 		}, m.Requires(), lookup)
 		if err := m.Init(ctx, rt); err != nil {
 			return fmt.Errorf("module %s: init: %w", m.ID(), err)

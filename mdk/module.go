@@ -74,6 +74,9 @@ type Runtime struct {
 	Workflows WorkflowEngine
 	// Ops is the operation registry; register operations in Init.
 	Ops *Registry
+	// SeedDemo is set when the server may seed demo data into an empty
+	// store (hyperrr serve without --no-demo); never in tests or tools.
+	SeedDemo bool
 
 	requires []string
 	lookup   func(id string) (Module, bool)

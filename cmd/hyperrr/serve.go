@@ -16,6 +16,7 @@ func serveCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	config := gateway.BindFlags(cmd.Flags())
+	noDemo := cmd.Flags().Bool("no-demo", false, "do not seed a demo catalog into an empty store")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, err := config()
 		if err != nil {
@@ -26,7 +27,7 @@ func serveCmd() *cobra.Command {
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 		}
-		g, err := gateway.Open(cmd.Context(), gateway.Options{Config: cfg, Logger: log})
+		g, err := gateway.Open(cmd.Context(), gateway.Options{Config: cfg, Logger: log, SeedDemo: !*noDemo})
 		if err != nil {
 			ln.Close()
 			return err
