@@ -1,0 +1,237 @@
+package product
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hyperrr/hyperrr/mdk"
+)
+
+// Workflow steps for the order module's checkout saga. They are reached by
+// ID, never by import: the order module declares its own structs with the
+// same JSON shapes as ReserveInput, ReserveOutput, SettleInput and
+// SettleOutput below.
+//
+//	inventory.reserve  ReserveInput → ReserveOutput; compensation releases
+//	                   what it reserved. Idempotent by mdk.StepKey: a re-run
+//	                   returns the same reservations and takes nothing twice.
+//	                   Errors: out_of_stock on lines[i].quantity, not_found on
+//	                   lines[i].variant_id, conflict when the product is not
+//	                   active, invalid input.
+//	inventory.release  SettleInput → SettleOutput: held → released, units
+//	                   return to available. Releasing a released or expired
+//	                   reservation does nothing; a committed one is a conflict.
+//	inventory.commit   SettleInput → SettleOutput: held → committed, the units
+//	                   leave on_hand (sold). Committing twice does nothing;
+//	                   a reservation past its expiry is reservation_expired,
+//	                   a released one a conflict.
+//
+// Every unit moved emits inventory.changed for its variant, in the same
+// transaction.
+const (
+	StepReserve = "inventory.reserve"
+	StepRelease = "inventory.release"
+	StepCommit  = "inventory.commit"
+)
+
+// CodeReservationExpired is returned when committing a reservation whose
+// hold has lapsed: its units may already be someone else's.
+const CodeReservationExpired mdk.Code = "reservation_expired"
+
+// ReservationStatus is where a hold on stock is: held until it is
+// committed (sold), released (checkout cancelled) or expired (swept).
+type ReservationStatus string
+
+const (
+	ReservationHeld      ReservationStatus = "held"
+	ReservationCommitted ReservationStatus = "committed"
+	ReservationReleased  ReservationStatus = "released"
+	ReservationExpired   ReservationStatus = "expired"
+)
+
+// Limits on one reservation request.
+const (
+	maxReserveLines = 100
+	maxReserveTTL   = 7 * 24 * time.Hour
+)
+
+// ReserveLine asks for quantity units of one variant.
+type ReserveLine struct {
+	VariantID string `json:"variant_id"`
+	Quantity  int64  `json:"quantity"`
+}
+
+// ReserveInput is the input of inventory.reserve.
+type ReserveInput struct {
+	Lines []ReserveLine `json:"lines"`
+	// TTLSeconds is how long the hold lasts; 0 means the module's
+	// reservation_ttl (15 minutes by default).
+	TTLSeconds int64 `json:"ttl_seconds,omitempty"`
+}
+
+// Reservation is a hold on units of one variant.
+type Reservation struct {
+	ID        string            `json:"id"`
+	VariantID string            `json:"variant_id"`
+	Quantity  int64             `json:"quantity"`
+	Status    ReservationStatus `json:"status"`
+	ExpiresAt time.Time         `json:"expires_at"`
+}
+
+// ReserveOutput holds one reservation per input line, in line order.
+type ReserveOutput struct {
+	Reservations []Reservation `json:"reservations"`
+}
+
+// IDs returns the reservation IDs, for inventory.release and
+// inventory.commit.
+func (o ReserveOutput) IDs() []string {
+	ids := make([]string, len(o.Reservations))
+	for i, r := range o.Reservations {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+// SettleInput is the input of inventory.release and inventory.commit.
+type SettleInput struct {
+	ReservationIDs []string `json:"reservation_ids"`
+}
+
+// SettleOutput gives each reservation's status after the step, in input
+// order.
+type SettleOutput struct {
+	Reservations []Reservation `json:"reservations"`
+}
+
+// Validate checks the lines before any stock is touched.
+func (in ReserveInput) Validate() error {
+	var errs []error
+	if len(in.Lines) == 0 || len(in.Lines) > maxReserveLines {
+		errs = append(errs, mdk.Invalid("lines", "give between 1 and %d lines", maxReserveLines))
+	}
+	for i, l := range in.Lines {
+		if l.VariantID == "" {
+			errs = append(errs, mdk.Invalid(fmt.Sprintf("lines[%d].variant_id", i), "is required"))
+		}
+		if l.Quantity <= 0 || l.Quantity > maxStock {
+			errs = append(errs, mdk.Invalid(fmt.Sprintf("lines[%d].quantity", i), "must be between 1 and %d", maxStock))
+		}
+	}
+	if in.TTLSeconds < 0 || time.Duration(in.TTLSeconds)*time.Second > maxReserveTTL {
+		errs = append(errs, mdk.Invalid("ttl_seconds", "must be between 0 (the store default) and %d seconds", int64(maxReserveTTL/time.Second)))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the reservation IDs.
+func (in SettleInput) Validate() error {
+	if len(in.ReservationIDs) == 0 || len(in.ReservationIDs) > maxReserveLines {
+		return mdk.Invalid("reservation_ids", "give between 1 and %d reservation IDs", maxReserveLines)
+	}
+	for i, id := range in.ReservationIDs {
+		if id == "" {
+			return mdk.Invalid(fmt.Sprintf("reservation_ids[%d]", i), "is required")
+		}
+	}
+	return nil
+}
+
+// Reserve holds stock for every line or none (inventory.reserve). Inside a
+// workflow step it is idempotent by the step's key.
+func (m *Module) Reserve(ctx context.Context, in ReserveInput) (ReserveOutput, error) {
+	if err := in.Validate(); err != nil {
+		return ReserveOutput{}, err
+	}
+	ttl := m.reservationTTL
+	if in.TTLSeconds > 0 {
+		ttl = time.Duration(in.TTLSeconds) * time.Second
+	}
+	rs, err := m.store.reserve(ctx, mdk.StepKey(ctx), in.Lines, ttl)
+	if err != nil {
+		return ReserveOutput{}, err
+	}
+	return ReserveOutput{Reservations: rs}, nil
+}
+
+// Release returns held units to available (inventory.release).
+func (m *Module) Release(ctx context.Context, in SettleInput) (SettleOutput, error) {
+	return m.settle(ctx, in, ReservationReleased)
+}
+
+// Commit turns held units into sold ones (inventory.commit).
+func (m *Module) Commit(ctx context.Context, in SettleInput) (SettleOutput, error) {
+	return m.settle(ctx, in, ReservationCommitted)
+}
+
+func (m *Module) settle(ctx context.Context, in SettleInput, to ReservationStatus) (SettleOutput, error) {
+	if err := in.Validate(); err != nil {
+		return SettleOutput{}, err
+	}
+	rs, err := m.store.settle(ctx, in.ReservationIDs, to)
+	if err != nil {
+		return SettleOutput{}, err
+	}
+	return SettleOutput{Reservations: rs}, nil
+}
+
+// registerSteps registers the inventory steps with the workflow engine.
+func (m *Module) registerSteps(e mdk.WorkflowEngine) error {
+	if err := mdk.RegisterStep(e, mdk.Step[ReserveInput, ReserveOutput]{
+		ID:  StepReserve,
+		Run: m.Reserve,
+		Compensate: func(ctx context.Context, _ ReserveInput, out ReserveOutput) error {
+			if len(out.Reservations) == 0 {
+				return nil
+			}
+			_, err := m.Release(ctx, SettleInput{ReservationIDs: out.IDs()})
+			return err
+		},
+	}); err != nil {
+		return err
+	}
+	if err := mdk.RegisterStep(e, mdk.Step[SettleInput, SettleOutput]{ID: StepRelease, Run: m.Release}); err != nil {
+		return err
+	}
+	return mdk.RegisterStep(e, mdk.Step[SettleInput, SettleOutput]{ID: StepCommit, Run: m.Commit})
+}
+
+// sweepBatch is how many expired reservations one transaction returns;
+// small, so the SQLite write lock is held only briefly.
+const sweepBatch = 100
+
+// ExpireReservations expires every held reservation past its expiry and
+// returns its units, as the background sweeper does every sweep_interval.
+// It returns how many it expired.
+func (m *Module) ExpireReservations(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := m.store.expireBatch(ctx, sweepBatch)
+		total += n
+		if err != nil || n < sweepBatch {
+			return total, err
+		}
+	}
+}
+
+// sweep runs ExpireReservations every interval until ctx ends.
+func (m *Module) sweep(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := m.ExpireReservations(ctx)
+		if err != nil && ctx.Err() == nil {
+			m.log.Error("expire reservations", "err", err)
+		}
+		if n > 0 {
+			m.log.Info("reservations expired", "count", n)
+		}
+	}
+}
