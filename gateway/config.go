@@ -59,7 +59,7 @@ var Settings = []Setting{
 		func(c *Config, v string) (err error) { c.WorkflowLease, err = positiveDuration(v); return err }},
 	{"instance-id", "HYPERRR_INSTANCE_ID", "", "name of this instance in leases and logs (default: hostname-pid)",
 		func(c *Config, v string) error { c.InstanceID = v; return nil }},
-	{"max-body-bytes", "HYPERRR_MAX_BODY_BYTES", "1048576", "largest request body accepted",
+	{"max-body-bytes", "HYPERRR_MAX_BODY_BYTES", "8388608", "largest request body accepted (import_products takes up to 4 MiB of content)",
 		func(c *Config, v string) (err error) {
 			c.MaxBodyBytes, err = strconv.ParseInt(v, 10, 64)
 			if err == nil && c.MaxBodyBytes <= 0 {

@@ -42,6 +42,11 @@ type Options struct {
 	Environ []string
 	// SeedDemo lets modules seed demo data into an empty store.
 	SeedDemo bool
+	// KeepOutbox is for tools (hyperrr import) that write beside a running
+	// server: their events stay in the outbox for the server's relay to
+	// deliver, instead of being flushed into this process's own bus, where
+	// no one else would see them.
+	KeepOutbox bool
 }
 
 // Gateway is a running Hyperrr server: its modules and the services they
@@ -60,6 +65,7 @@ type Gateway struct {
 	promReg  *prometheus.Registry
 	draining chan struct{}
 	closeMu  sync.Once
+	keepOut  bool
 }
 
 // plan is the ordered modules and the migrations they need.
@@ -153,7 +159,7 @@ func Open(ctx context.Context, opts Options) (*Gateway, error) {
 	for _, a := range applied {
 		log.Info("migration applied", "module", a.Module, "migration", sqldb.FormatVersion(a.Version, a.Name))
 	}
-	g := &Gateway{cfg: opts.Config, log: log, db: db, modules: p.modules, draining: make(chan struct{}), promReg: prometheus.NewRegistry()}
+	g := &Gateway{cfg: opts.Config, log: log, db: db, modules: p.modules, draining: make(chan struct{}), promReg: prometheus.NewRegistry(), keepOut: opts.KeepOutbox}
 	g.promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	g.metrics = newMetrics(g.promReg)
 	g.ops = mdk.NewRegistry(log, g.metrics.observeOperation)
@@ -201,6 +207,16 @@ func (g *Gateway) initModules(ctx context.Context, p plan, opts Options) error {
 		byID[m.ID()] = m
 	}
 	return nil
+}
+
+// Module returns the running module with the given ID.
+func (g *Gateway) Module(id string) (mdk.Module, bool) {
+	for _, m := range g.modules {
+		if m.ID() == id {
+			return m, true
+		}
+	}
+	return nil, false
 }
 
 // Ops returns the operation registry (for the MCP and GraphQL edges).
@@ -314,7 +330,9 @@ func (g *Gateway) runLoop(ctx context.Context, name string, serve func(context.C
 // the database. Safe to call more than once.
 func (g *Gateway) closeServices(ctx context.Context) {
 	g.closeMu.Do(func() {
-		if err := g.relay.Flush(ctx); err != nil {
+		if g.keepOut {
+			g.log.Debug("events left in the outbox for the server's relay")
+		} else if err := g.relay.Flush(ctx); err != nil {
 			g.log.Warn("outbox not fully relayed at shutdown; the rest goes out on next start", "err", err)
 		}
 		if err := g.bus.Close(ctx); err != nil {

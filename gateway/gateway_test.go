@@ -277,7 +277,7 @@ func TestServer(t *testing.T) {
 			if code != 400 || len(resp.Errors) != 2 || resp.Error.Code != mdk.CodeInvalid {
 				t.Fatalf("bad input: %d %s", code, body)
 			}
-			big := `{"text":"` + strings.Repeat("x", 2<<20) + `"}`
+			big := `{"text":"` + strings.Repeat("x", 9<<20) + `"}`
 			if code, _, _ := call(t, "POST", s.url+"/v1/operations/add_note", merchantKey, big); code != 400 {
 				t.Fatalf("oversized body: %d", code)
 			}

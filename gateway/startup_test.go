@@ -228,3 +228,31 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+func TestKeepOutboxLeavesEventsForTheServer(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		cfg := gateway.DefaultConfig()
+		cfg.DataDir = t.TempDir()
+		g, err := gateway.Open(context.Background(), gateway.Options{Config: cfg, Modules: []mdk.Module{&noteModule{}}, Migrations: testMigrations(), KeepOutbox: keep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := mdk.WithPrincipal(context.Background(), mdk.Principal{Role: mdk.RoleMerchant})
+		if _, err := g.Ops().CallJSON(ctx, "add_note", []byte(`{"text":"from a tool"}`)); err != nil {
+			t.Fatal(err)
+		}
+		g.Close()
+		reopened, err := gateway.Open(context.Background(), gateway.Options{Config: cfg, Modules: []mdk.Module{&noteModule{}}, Migrations: testMigrations()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := reopened.DB().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM notes.outbox`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		reopened.Close()
+		if want := map[bool]int{false: 0, true: 1}[keep]; n != want {
+			t.Errorf("KeepOutbox=%v: %d events left in the outbox, want %d", keep, n, want)
+		}
+	}
+}
