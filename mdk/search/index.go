@@ -48,6 +48,14 @@ type Config struct {
 	// VectorCandidates is how many nearest documents the vector ranker
 	// contributes (default 100).
 	VectorCandidates int
+	// A document the lexical ranker did not match joins the results only
+	// if its cosine similarity is at least VectorMatchMin and at least
+	// VectorMatchRatio of the best candidate's. Both default to 0 (every
+	// candidate matches), which in a small catalog makes every query match
+	// everything: set them from the embedder's score scale. They do not
+	// limit how vector ranks reorder lexical matches, nor vector-only mode.
+	VectorMatchMin   float64
+	VectorMatchRatio float64
 	// ExactVectorLimit: when filters leave fewer documents than this
 	// (default 2000), they are ranked by exact cosine instead of the ANN
 	// index, which loses recall under selective filters.

@@ -249,6 +249,10 @@ func (x *Index) matches(p *plan, vq *vecQuery, keep bitset, sc *scratch) matchFu
 		}
 	}
 	fused := x.fuse(lex, vec)
+	floor := float32(x.cfg.VectorMatchMin)
+	if len(vec) > 0 {
+		floor = max(floor, float32(x.cfg.VectorMatchRatio)*vec[0].score)
+	}
 	return func(visit func(uint32, uint8, float64)) {
 		for _, m := range lex {
 			if f, ok := fused[m.ord]; ok {
@@ -258,6 +262,9 @@ func (x *Index) matches(p *plan, vq *vecQuery, keep bitset, sc *scratch) matchFu
 			}
 		}
 		for _, h := range vec {
+			if h.score < floor {
+				break // vec is nearest first
+			}
 			if _, found := slices.BinarySearchFunc(lex, h.ord, func(m scored, ord uint32) int { return int(m.ord) - int(ord) }); !found {
 				visit(h.ord, 0, fused[h.ord])
 			}

@@ -274,8 +274,6 @@ type demoPart struct {
 	seed bool
 }
 
-func init() { partConstructors = append(partConstructors, func() part { return &demoPart{} }) }
-
 func (d *demoPart) Init(_ context.Context, m *Module, rt *mdk.Runtime) error {
 	d.m, d.seed = m, rt.SeedDemo
 	return nil

@@ -335,8 +335,6 @@ func (m *Module) registerImport(rt *mdk.Runtime) error {
 // importPart hooks import into the module.
 type importPart struct{}
 
-func init() { partConstructors = append(partConstructors, func() part { return importPart{} }) }
-
 func (importPart) Init(_ context.Context, m *Module, rt *mdk.Runtime) error {
 	return m.registerImport(rt)
 }

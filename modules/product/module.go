@@ -35,7 +35,8 @@ type Module struct {
 	lowStockThreshold int64
 	sweepInterval     time.Duration
 
-	parts []part
+	parts  []part
+	search *searchPart
 
 	mu        sync.Mutex
 	stopSweep context.CancelFunc
@@ -51,19 +52,9 @@ type part interface {
 	Init(ctx context.Context, m *Module, rt *mdk.Runtime) error
 }
 
-// partConstructors are the parts every Module gets; files add theirs from
-// an init function:
-//
-//	func init() { partConstructors = append(partConstructors, func() part { return &searchPart{} }) }
-var partConstructors []func() part
-
 // New returns the module, ready for the gateway to Init.
 func New() *Module {
-	m := &Module{}
-	for _, newPart := range partConstructors {
-		m.parts = append(m.parts, newPart())
-	}
-	return m
+	return &Module{parts: []part{importPart{}, &searchPart{}, &demoPart{}}}
 }
 
 // ID implements mdk.Module.

@@ -1,0 +1,484 @@
+package product
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hyperrr/hyperrr/mdk"
+	"github.com/hyperrr/hyperrr/mdk/embed"
+	"github.com/hyperrr/hyperrr/mdk/search"
+	"github.com/hyperrr/hyperrr/mdk/vector"
+	"github.com/hyperrr/hyperrr/mdk/vector/hnsw"
+)
+
+// searchPart keeps the in-process search index of active products. It is
+// built from SQL at start (with the stored embeddings), kept current by
+// product and inventory events delivered to every instance, and embeds new
+// or changed products in the background, so a model change re-embeds
+// without slowing start-up.
+type searchPart struct {
+	m        *Module
+	embedder embed.Embedder
+	vectors  *vector.Warming
+	index    *search.Index
+
+	queue   chan string // product IDs to (re-)embed
+	ready   chan struct{}
+	pending sync.WaitGroup // embeddings queued and not yet stored
+	stop    context.CancelFunc
+	done    sync.WaitGroup
+}
+
+// embedBatch is how many products are embedded per call to the embedder.
+const embedBatch = 128
+
+func (s *searchPart) Init(ctx context.Context, m *Module, rt *mdk.Runtime) error {
+	s.m = m
+	m.search = s
+	e, err := newEmbedder(rt.Config)
+	if err != nil {
+		return err
+	}
+	s.embedder = e
+	cfg := search.Config{Logger: rt.Log}
+	// Cosine floors for products only the vector ranker finds: the local
+	// embedder scores related text above ~0.4 and unrelated below ~0.1.
+	var err2 error
+	if cfg.VectorMatchMin, err2 = configFloat(rt.Config, "vector_match_min", 0.25); err2 != nil {
+		return err2
+	}
+	if cfg.VectorMatchRatio, err2 = configFloat(rt.Config, "vector_match_ratio", 0.5); err2 != nil {
+		return err2
+	}
+	if e != nil {
+		exact, err := vector.NewExact(e.Dimensions())
+		if err != nil {
+			return fmt.Errorf("vector index: %w", err)
+		}
+		s.vectors = vector.NewWarming(exact)
+		cfg.Embedder, cfg.Vectors = e, s.vectors
+	}
+	s.index = search.New(cfg)
+	s.queue = make(chan string, 4096)
+	s.ready = make(chan struct{})
+	// Every instance keeps its own index, so every instance must see every
+	// change: broadcast delivery.
+	err = rt.Bus.Subscribe(mdk.Subscription{
+		Name: "commerce.product.search-index", Types: []string{"product.*", EventInventoryChanged}, Delivery: mdk.Broadcast,
+	}, s.onEvent)
+	if err != nil {
+		return fmt.Errorf("subscribe search index: %w", err)
+	}
+	return s.registerSearchOp(rt.Ops)
+}
+
+// newEmbedder picks the embedder from HYPERRR_PRODUCT_EMBEDDER: local (the
+// default, no download), openai (any OpenAI-compatible endpoint) or none
+// (lexical search only).
+func newEmbedder(c mdk.Config) (embed.Embedder, error) {
+	switch kind := c.String("embedder", "local"); kind {
+	case "none":
+		return nil, nil
+	case "local":
+		dims, err := c.Int("embedding_dimensions", embed.DefaultLocalDims)
+		if err != nil {
+			return nil, err
+		}
+		return embed.NewLocal(dims), nil
+	case "openai":
+		dims, err := c.Int("embedding_dimensions", 0)
+		if err != nil {
+			return nil, err
+		}
+		key := c.String("embeddings_api_key", os.Getenv("OPENAI_API_KEY"))
+		return embed.NewOpenAI(embed.Config{
+			BaseURL:    c.String("embeddings_base_url", "https://api.openai.com/v1"),
+			Model:      c.String("embeddings_model", "text-embedding-3-small"),
+			APIKey:     key,
+			Dimensions: dims,
+		})
+	default:
+		return nil, fmt.Errorf("HYPERRR_PRODUCT_EMBEDDER=%q: want local, openai or none", kind)
+	}
+}
+
+func configFloat(c mdk.Config, key string, def float64) (float64, error) {
+	v := c.String(key, "")
+	if v == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f > 1 {
+		return 0, fmt.Errorf("HYPERRR_%s_%s=%q: want a number from 0 to 1", strings.ToUpper(c.Section), strings.ToUpper(key), v)
+	}
+	return f, nil
+}
+
+// Start builds the index from SQL, then embeds what has no current
+// embedding and builds the ANN graph in the background.
+func (s *searchPart) Start(ctx context.Context) error {
+	start := time.Now()
+	stale, err := s.build(ctx)
+	if err != nil {
+		return fmt.Errorf("build search index: %w", err)
+	}
+	close(s.ready)
+	s.m.log.Info("search index built", "products", s.index.Len(), "to_embed", len(stale), "took", time.Since(start).Round(time.Millisecond))
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = cancel
+	if s.embedder == nil {
+		return nil
+	}
+	s.pending.Add(len(stale))
+	s.done.Add(2)
+	go func() {
+		defer s.done.Done()
+		for _, id := range stale {
+			select {
+			case s.queue <- id:
+			case <-bg.Done():
+				return
+			}
+		}
+	}()
+	go func() { defer s.done.Done(); s.embedLoop(bg) }()
+	go func() {
+		// The graph build is CPU work, not I/O: wait for the backlog of
+		// embeddings first so the two don't compete for the cores.
+		s.waitEmbedded(bg)
+		t := time.Now()
+		if err := s.vectors.Build(bg, func() (vector.Index, error) { return hnsw.New(s.embedder.Dimensions(), hnsw.Options{}) }); err != nil {
+			if bg.Err() == nil {
+				s.m.log.Warn("ANN index not built; searching vectors exactly", "err", err)
+			}
+			return
+		}
+		s.m.log.Info("ANN vector index ready", "took", time.Since(t).Round(time.Millisecond))
+	}()
+	return nil
+}
+
+// Shutdown stops the background embedding.
+func (s *searchPart) Shutdown(ctx context.Context) error {
+	if s.stop != nil {
+		s.stop()
+	}
+	done := make(chan struct{})
+	go func() { s.done.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// build loads every active product with its stored embedding into the
+// index and returns the IDs whose embedding is missing or stale.
+func (s *searchPart) build(ctx context.Context) ([]string, error) {
+	stored, err := s.loadEmbeddings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var stale []string
+	err = s.m.store.eachActive(ctx, 1000, func(ps []Product) error {
+		docs := make([]search.Document, 0, len(ps))
+		for _, p := range ps {
+			doc := productDocument(p)
+			if e, ok := stored[p.ID]; ok && e.hash == embedHash(p) {
+				doc.Vector = e.vector
+			} else if s.embedder != nil {
+				stale = append(stale, p.ID)
+			}
+			docs = append(docs, doc)
+		}
+		return s.index.Upsert(ctx, docs...)
+	})
+	return stale, err
+}
+
+type storedEmbedding struct {
+	vector []float32
+	hash   string
+}
+
+func (s *searchPart) loadEmbeddings(ctx context.Context) (map[string]storedEmbedding, error) {
+	out := map[string]storedEmbedding{}
+	if s.embedder == nil {
+		return out, nil
+	}
+	rows, err := s.m.rt.DB.QueryContext(ctx, `SELECT product_id, vector, content_hash FROM product.embeddings WHERE model = $1 AND dimensions = $2`,
+		s.embedder.Model(), s.embedder.Dimensions())
+	if err != nil {
+		return nil, fmt.Errorf("load embeddings: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, hash string
+			raw      []byte
+		)
+		if err := rows.Scan(&id, &raw, &hash); err != nil {
+			return nil, fmt.Errorf("load embeddings: %w", err)
+		}
+		v, err := decodeVector(raw, s.embedder.Dimensions())
+		if err != nil {
+			return nil, fmt.Errorf("embedding of %s: %w", id, err)
+		}
+		out[id] = storedEmbedding{vector: v, hash: hash}
+	}
+	return out, rows.Err()
+}
+
+// onEvent re-reads the products an event is about and refreshes them in
+// the index (removing those no longer active).
+func (s *searchPart) onEvent(ctx context.Context, e mdk.Event) error {
+	var ref struct {
+		ProductID string `json:"product_id"`
+	}
+	if err := json.Unmarshal(e.Data, &ref); err != nil || ref.ProductID == "" {
+		return nil // not about a product we can index; nothing to retry
+	}
+	return s.refresh(ctx, ref.ProductID)
+}
+
+func (s *searchPart) refresh(ctx context.Context, id string) error {
+	ps, err := s.m.store.getProducts(ctx, s.m.rt.DB, []string{id})
+	if err != nil {
+		return err
+	}
+	if len(ps) == 0 || ps[0].Status != StatusActive {
+		return s.index.Delete(ctx, id)
+	}
+	p := ps[0]
+	doc := productDocument(p)
+	if s.embedder != nil {
+		stored, err := s.storedEmbedding(ctx, id)
+		if err != nil {
+			return err
+		}
+		if stored != nil && stored.hash == embedHash(p) {
+			doc.Vector = stored.vector
+		} else {
+			s.enqueue(id)
+		}
+	}
+	return s.index.Upsert(ctx, doc)
+}
+
+func (s *searchPart) storedEmbedding(ctx context.Context, id string) (*storedEmbedding, error) {
+	var (
+		raw  []byte
+		hash string
+	)
+	err := s.m.rt.DB.QueryRowContext(ctx, `SELECT vector, content_hash FROM product.embeddings WHERE product_id = $1 AND model = $2`,
+		id, s.embedder.Model()).Scan(&raw, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load embedding of %s: %w", id, err)
+	}
+	v, err := decodeVector(raw, s.embedder.Dimensions())
+	if err != nil {
+		return nil, nil //nolint:nilerr // a malformed stored vector is re-embedded, not fatal
+	}
+	return &storedEmbedding{vector: v, hash: hash}, nil
+}
+
+func (s *searchPart) enqueue(id string) {
+	s.pending.Add(1)
+	select {
+	case s.queue <- id:
+	default:
+		// A full queue means a bulk change is being embedded already; the
+		// product is picked up by the next start's stale scan.
+		s.pending.Done()
+		s.m.log.Debug("embedding queue full; product embedded on next start", "product", id)
+	}
+}
+
+// embedLoop embeds queued products in batches and stores the vectors.
+func (s *searchPart) embedLoop(ctx context.Context) {
+	batch := make([]string, 0, embedBatch)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case id := <-s.queue:
+			batch = append(batch[:0], id)
+		fill:
+			for len(batch) < embedBatch {
+				select {
+				case id := <-s.queue:
+					batch = append(batch, id)
+				default:
+					break fill
+				}
+			}
+			if err := s.embedProducts(ctx, batch); err != nil && ctx.Err() == nil {
+				s.m.log.Warn("embed products; they stay lexical-only until the next change or start", "products", len(batch), "err", err)
+			}
+			for range batch {
+				s.pending.Done()
+			}
+		}
+	}
+}
+
+func (s *searchPart) embedProducts(ctx context.Context, ids []string) error {
+	ps, err := s.m.store.getProducts(ctx, s.m.rt.DB, ids)
+	if err != nil {
+		return err
+	}
+	texts := make([]string, len(ps))
+	for i, p := range ps {
+		texts[i] = embedText(p)
+	}
+	vecs, err := s.embedder.Embed(ctx, texts)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UnixMilli()
+	docs := make([]search.Document, 0, len(ps))
+	for i, p := range ps {
+		_, err := s.m.rt.DB.ExecContext(ctx, `INSERT INTO product.embeddings (product_id, model, dimensions, vector, content_hash, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (product_id, model) DO UPDATE SET dimensions = excluded.dimensions, vector = excluded.vector,
+				content_hash = excluded.content_hash, updated_at = excluded.updated_at`,
+			p.ID, s.embedder.Model(), s.embedder.Dimensions(), encodeVector(vecs[i]), embedHash(p), now)
+		if err != nil {
+			return fmt.Errorf("store embedding of %s: %w", p.ID, err)
+		}
+		if p.Status == StatusActive {
+			doc := productDocument(p)
+			doc.Vector = vecs[i]
+			docs = append(docs, doc)
+		}
+	}
+	return s.index.Upsert(ctx, docs...)
+}
+
+// waitEmbedded returns once every queued embedding is stored or ctx ends.
+func (s *searchPart) waitEmbedded(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { s.pending.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// productDocument maps a product onto what the search index knows.
+func productDocument(p Product) search.Document {
+	attrs := make([]string, 0, len(p.Attributes))
+	keys := map[string][]string{
+		"status": {string(p.Status)},
+	}
+	for _, name := range sortedKeys(p.Attributes) {
+		v := p.Attributes[name]
+		attrs = append(attrs, v)
+		keys["attr."+strings.ToLower(name)] = []string{strings.ToLower(v)}
+	}
+	if p.Category != "" {
+		keys["category"] = categoryPrefixes(p.Category)
+	}
+	if p.Vendor != "" {
+		keys["vendor"] = []string{p.Vendor}
+	}
+	if p.ProductType != "" {
+		keys["type"] = []string{p.ProductType}
+	}
+	minPrice, inStock := int64(math.MaxInt64), false
+	for _, v := range p.Variants {
+		minPrice = min(minPrice, v.Price.Amount)
+		inStock = inStock || v.Inventory.Available > 0
+	}
+	keys["in_stock"] = []string{fmt.Sprint(inStock)}
+	nums := map[string]int64{"created_at": p.CreatedAt.UnixMilli()}
+	if len(p.Variants) > 0 {
+		nums["price"] = minPrice
+	}
+	return search.Document{
+		ID: p.ID,
+		Text: map[string]string{
+			"title": p.Title, "description": p.Description, "category": p.Category, "vendor": p.Vendor,
+			"type": p.ProductType, "tags": strings.Join(p.Tags, " "), "attributes": strings.Join(attrs, " "),
+		},
+		Keywords: keys,
+		Numbers:  nums,
+	}
+}
+
+// categoryPrefixes returns "A", "A / B", "A / B / C" for a path, so a
+// filter on a parent category matches its children.
+func categoryPrefixes(path string) []string {
+	parts := strings.Split(path, "/")
+	out := make([]string, 0, len(parts))
+	for i := range parts {
+		segs := make([]string, 0, i+1)
+		for _, p := range parts[:i+1] {
+			segs = append(segs, strings.TrimSpace(p))
+		}
+		out = append(out, strings.Join(segs, " / "))
+	}
+	return out
+}
+
+// embedText is what a product's embedding is made from: the words a
+// shopper would use for it, title first.
+func embedText(p Product) string {
+	var b strings.Builder
+	b.WriteString(p.Title)
+	for _, s := range []string{p.ProductType, p.Category, strings.Join(p.Tags, " ")} {
+		if s != "" {
+			b.WriteString(". ")
+			b.WriteString(s)
+		}
+	}
+	for _, k := range sortedKeys(p.Attributes) {
+		b.WriteString(". ")
+		b.WriteString(k + " " + p.Attributes[k])
+	}
+	b.WriteString(". ")
+	b.WriteString(p.Description)
+	return b.String()
+}
+
+// embedHash identifies the embedded text, so only changed products are
+// re-embedded.
+func embedHash(p Product) string {
+	sum := sha256.Sum256([]byte(embedText(p)))
+	return hex.EncodeToString(sum[:12])
+}
+
+func encodeVector(v []float32) []byte {
+	out := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(x))
+	}
+	return out
+}
+
+func decodeVector(raw []byte, dims int) ([]float32, error) {
+	if len(raw) != 4*dims {
+		return nil, fmt.Errorf("stored vector has %d bytes, want %d", len(raw), 4*dims)
+	}
+	v := make([]float32, dims)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return v, nil
+}
