@@ -66,6 +66,7 @@ type Gateway struct {
 	draining chan struct{}
 	closeMu  sync.Once
 	keepOut  bool
+	started  int // modules started, in order
 }
 
 // plan is the ordered modules and the migrations they need.
@@ -243,17 +244,7 @@ func (g *Gateway) Relay() *outbox.Relay { return g.relay }
 // reverse order, relay what is left in the outbox, drain the bus, close the
 // database. It returns nil after a clean shutdown.
 func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
-	started := 0
-	var startErr error
-	for _, m := range g.modules {
-		if s, ok := m.(mdk.Starter); ok {
-			if err := s.Start(ctx); err != nil {
-				startErr = fmt.Errorf("module %s: start: %w", m.ID(), err)
-				break
-			}
-		}
-		started++
-	}
+	startErr := g.Start(ctx)
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	if startErr == nil {
@@ -295,17 +286,39 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	if err := g.engine.Shutdown(sctx); err != nil {
 		g.log.Warn("workflow engine did not stop cleanly", "err", err)
 	}
-	for i := started - 1; i >= 0; i-- {
-		if s, ok := g.modules[i].(mdk.Shutdowner); ok {
-			if err := s.Shutdown(sctx); err != nil {
-				g.log.Warn("module did not shut down cleanly", "module", g.modules[i].ID(), "err", err)
-			}
-		}
-	}
+	g.stopModules(sctx)
 	stopBG()
 	wg.Wait()
 	g.closeServices(sctx)
 	return runErr
+}
+
+// Start starts the modules in dependency order (Serve does it; tools that
+// need modules' background work without HTTP call it themselves). A module
+// that fails to start stops the rest; Close or Serve's shutdown stops those
+// already started.
+func (g *Gateway) Start(ctx context.Context) error {
+	for _, m := range g.modules[g.started:] {
+		if s, ok := m.(mdk.Starter); ok {
+			if err := s.Start(ctx); err != nil {
+				return fmt.Errorf("module %s: start: %w", m.ID(), err)
+			}
+		}
+		g.started++
+	}
+	return nil
+}
+
+// stopModules shuts the started modules down in reverse order.
+func (g *Gateway) stopModules(ctx context.Context) {
+	for ; g.started > 0; g.started-- {
+		m := g.modules[g.started-1]
+		if s, ok := m.(mdk.Shutdowner); ok {
+			if err := s.Shutdown(ctx); err != nil {
+				g.log.Warn("module did not shut down cleanly", "module", m.ID(), "err", err)
+			}
+		}
+	}
 }
 
 // runLoop runs a background worker until ctx ends, restarting it with a
@@ -351,5 +364,6 @@ func (g *Gateway) Close() {
 	if err := g.engine.Shutdown(ctx); err != nil {
 		g.log.Warn("workflow engine did not stop cleanly", "err", err)
 	}
+	g.stopModules(ctx)
 	g.closeServices(ctx)
 }

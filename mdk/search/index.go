@@ -37,6 +37,9 @@ type Config struct {
 	// nil uses DefaultSynonyms, an empty slice none.
 	Synonyms [][]string
 	Stemming Stemming
+	// DisableTypos turns off typo-tolerant and prefix matching, for
+	// measuring what they add.
+	DisableTypos bool
 	// RRFK is the rank constant of reciprocal rank fusion (default 60);
 	// LexicalWeight and VectorWeight scale each ranker's share (default 1).
 	RRFK          int
@@ -149,6 +152,7 @@ func New(cfg Config) *Index {
 		x.dims = cfg.Embedder.Dimensions()
 	}
 	x.st = newStore(newLexicon(cfg.Stemming), cfg.FieldWeights, x.dims)
+	x.st.noTypos = cfg.DisableTypos
 	return x
 }
 

@@ -111,6 +111,9 @@ func (s *store) expand(w queryWord) []expansion {
 			return ex
 		}
 	}
+	if s.noTypos {
+		return ex
+	}
 	for _, e := range s.lex.fuzzyMatches(w.surface, maxTypoExpansions, typoWeights) {
 		ex = addExpansion(ex, e)
 	}

@@ -11,11 +11,13 @@ import (
 // replacing a document only clears its bit in alive; compact drops the dead
 // ordinals once they are a large share. The Index's mutex guards a store.
 type store struct {
-	ids   []string
-	byID  map[string]uint32
-	alive bitset
-	live  int
-	dead  int
+	// noTypos turns off typo and prefix expansion (Config.DisableTypos).
+	noTypos bool
+	ids     []string
+	byID    map[string]uint32
+	alive   bitset
+	live    int
+	dead    int
 
 	lex     *lexicon
 	weights map[string]float64 // text field weights; a field not listed weighs 1

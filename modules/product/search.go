@@ -62,6 +62,9 @@ func (s *searchPart) Init(ctx context.Context, m *Module, rt *mdk.Runtime) error
 	if cfg.VectorMatchRatio, err2 = configFloat(rt.Config, "vector_match_ratio", 0.5); err2 != nil {
 		return err2
 	}
+	if err := searchTuning(rt.Config, &cfg); err != nil {
+		return err
+	}
 	if e != nil {
 		exact, err := vector.NewExact(e.Dimensions())
 		if err != nil {
@@ -112,6 +115,36 @@ func newEmbedder(c mdk.Config) (embed.Embedder, error) {
 	default:
 		return nil, fmt.Errorf("HYPERRR_PRODUCT_EMBEDDER=%q: want local, openai or none", kind)
 	}
+}
+
+// searchTuning applies HYPERRR_PRODUCT_SEARCH_* settings: field weights
+// (weighted, the default, or uniform), synonyms and typo tolerance (on by
+// default). They exist to measure what each part adds (hyperrr eval
+// search) and to turn off a part that misbehaves on a merchant's catalog.
+func searchTuning(c mdk.Config, cfg *search.Config) error {
+	switch w := c.String("search_field_weights", "weighted"); w {
+	case "weighted":
+	case "uniform":
+		cfg.FieldWeights = map[string]float64{}
+		for name := range search.DefaultFieldWeights() {
+			cfg.FieldWeights[name] = 1
+		}
+	default:
+		return fmt.Errorf("HYPERRR_PRODUCT_SEARCH_FIELD_WEIGHTS=%q: want weighted or uniform", w)
+	}
+	synonyms, err := c.Bool("search_synonyms", true)
+	if err != nil {
+		return err
+	}
+	if !synonyms {
+		cfg.Synonyms = [][]string{}
+	}
+	typos, err := c.Bool("search_typos", true)
+	if err != nil {
+		return err
+	}
+	cfg.DisableTypos = !typos
+	return nil
 }
 
 func configFloat(c mdk.Config, key string, def float64) (float64, error) {
