@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -199,6 +201,9 @@ func (s *searchPart) Start(ctx context.Context) error {
 			return
 		}
 		s.m.log.Info("ANN vector index ready", "took", time.Since(t).Round(time.Millisecond))
+		// The exact index and the build's copies are garbage now: hand
+		// their pages back rather than carry them as resident memory.
+		debug.FreeOSMemory()
 	}()
 	return nil
 }
@@ -219,27 +224,49 @@ func (s *searchPart) Shutdown(ctx context.Context) error {
 }
 
 // build loads every active product with its stored embedding into the
-// index and returns the IDs whose embedding is missing or stale.
+// index and returns the IDs whose embedding is missing or stale. Products
+// and embeddings are read concurrently: both are a scan of ~50,000 rows
+// for a large catalog, and start-up waits for the slower one only.
 func (s *searchPart) build(ctx context.Context) ([]string, error) {
-	stored, err := s.loadEmbeddings(ctx)
+	type loaded struct {
+		stored map[string]storedEmbedding
+		err    error
+	}
+	embeddings := make(chan loaded, 1)
+	go func() {
+		stored, err := s.loadEmbeddings(ctx)
+		embeddings <- loaded{stored, err}
+	}()
+	var docs []search.Document
+	var hashes []string
+	err := s.m.store.eachActive(ctx, 1000, func(ps []Product) error {
+		for _, p := range ps {
+			docs = append(docs, productDocument(p))
+			hashes = append(hashes, embedHash(p))
+		}
+		return nil
+	})
+	emb := <-embeddings
 	if err != nil {
 		return nil, err
 	}
+	if emb.err != nil {
+		return nil, emb.err
+	}
 	var stale []string
-	err = s.m.store.eachActive(ctx, 1000, func(ps []Product) error {
-		docs := make([]search.Document, 0, len(ps))
-		for _, p := range ps {
-			doc := productDocument(p)
-			if e, ok := stored[p.ID]; ok && e.hash == embedHash(p) {
-				doc.Vector = e.vector
-			} else if s.embedder != nil {
-				stale = append(stale, p.ID)
-			}
-			docs = append(docs, doc)
+	for i := range docs {
+		if e, ok := emb.stored[docs[i].ID]; ok && e.hash == hashes[i] {
+			docs[i].Vector = e.vector
+		} else if s.embedder != nil {
+			stale = append(stale, docs[i].ID)
 		}
-		return s.index.Upsert(ctx, docs...)
-	})
-	return stale, err
+	}
+	for batch := range slices.Chunk(docs, 1000) {
+		if err := s.index.Upsert(ctx, batch...); err != nil {
+			return nil, err
+		}
+	}
+	return stale, nil
 }
 
 type storedEmbedding struct {

@@ -357,3 +357,12 @@ func (m *Module) WaitSearchReady(ctx context.Context) error {
 	m.search.waitEmbedded(ctx)
 	return ctx.Err()
 }
+
+// SearchStatus reports how many products the search index holds and
+// whether the ANN vector index has taken over from the exact one.
+func (m *Module) SearchStatus() (products int, annReady bool) {
+	if m.search == nil {
+		return 0, false
+	}
+	return m.search.index.Len(), m.search.vectors != nil && m.search.vectors.Switched()
+}
