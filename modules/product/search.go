@@ -38,7 +38,7 @@ type searchPart struct {
 
 	queue   chan string // product IDs to (re-)embed
 	ready   chan struct{}
-	pending sync.WaitGroup // embeddings queued and not yet stored
+	pending backlog // embeddings queued and not yet stored
 	stop    context.CancelFunc
 	done    sync.WaitGroup
 }
@@ -176,7 +176,7 @@ func (s *searchPart) Start(ctx context.Context) error {
 	if s.embedder == nil {
 		return nil
 	}
-	s.pending.Add(len(stale))
+	s.pending.add(len(stale))
 	s.done.Add(2)
 	go func() {
 		defer s.done.Done()
@@ -359,13 +359,13 @@ func (s *searchPart) storedEmbedding(ctx context.Context, id string) (*storedEmb
 }
 
 func (s *searchPart) enqueue(id string) {
-	s.pending.Add(1)
+	s.pending.add(1)
 	select {
 	case s.queue <- id:
 	default:
 		// A full queue means a bulk change is being embedded already; the
 		// product is picked up by the next start's stale scan.
-		s.pending.Done()
+		s.pending.add(-1)
 		s.m.log.Debug("embedding queue full; product embedded on next start", "product", id)
 	}
 }
@@ -392,7 +392,7 @@ func (s *searchPart) embedLoop(ctx context.Context) {
 				s.m.log.Warn("embed products; they stay lexical-only until the next change or start", "products", len(batch), "err", err)
 			}
 			for range batch {
-				s.pending.Done()
+				s.pending.add(-1)
 			}
 		}
 	}
@@ -433,12 +433,43 @@ func (s *searchPart) embedProducts(ctx context.Context, ids []string) error {
 
 // waitEmbedded returns once every queued embedding is stored or ctx ends.
 func (s *searchPart) waitEmbedded(ctx context.Context) {
-	done := make(chan struct{})
-	go func() { s.pending.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-s.pending.drained():
 	case <-ctx.Done():
 	}
+}
+
+// backlog counts queued work and tells waiters when it drains. Unlike a
+// WaitGroup, work may be added while someone waits (events keep arriving).
+type backlog struct {
+	mu    sync.Mutex
+	n     int
+	empty chan struct{} // closed while n == 0
+}
+
+func (b *backlog) add(delta int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.empty == nil {
+		b.empty = make(chan struct{})
+		close(b.empty)
+	}
+	was := b.n
+	b.n += delta
+	switch {
+	case was == 0 && b.n > 0:
+		b.empty = make(chan struct{})
+	case was > 0 && b.n == 0:
+		close(b.empty)
+	}
+}
+
+// drained returns a channel closed once the backlog is (or becomes) empty.
+func (b *backlog) drained() <-chan struct{} {
+	b.add(0)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.empty
 }
 
 // productDocument maps a product onto what the search index knows.
