@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hyperrr/hyperrr/internal/benchfmt"
+
 	"github.com/hyperrr/hyperrr/mdk/search/searcheval"
 )
 
@@ -22,17 +24,7 @@ import (
 var fixtureDir = filepath.Join("..", "..", "..", "testdata", "relevance")
 
 // benchLine is one product of the benchmark catalog format.
-type benchLine struct {
-	ID           string      `json:"id"`
-	Name         string      `json:"name"`
-	Slug         string      `json:"slug"`
-	Description  string      `json:"description"`
-	ProductClass string      `json:"productClass"`
-	Category     string      `json:"category"`
-	Features     string      `json:"features"`
-	SKU          string      `json:"sku"`
-	Price        json.Number `json:"price"`
-}
+type benchLine = benchfmt.Row
 
 type fixture struct {
 	catalog []benchLine

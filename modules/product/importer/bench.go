@@ -1,23 +1,14 @@
 package importer
 
 import (
-	"encoding/json"
 	"regexp"
 	"strings"
+
+	"github.com/hyperrr/hyperrr/internal/benchfmt"
 )
 
 // benchRow is a line of the benchmark catalog (../shared/data/bench).
-type benchRow struct {
-	ID           string      `json:"id"`
-	Name         string      `json:"name"`
-	Slug         string      `json:"slug"`
-	Description  string      `json:"description"`
-	ProductClass string      `json:"productClass"`
-	Category     string      `json:"category"`
-	Features     string      `json:"features"`
-	SKU          string      `json:"sku"`
-	Price        json.Number `json:"price"`
-}
+type benchRow = benchfmt.Row
 
 // benchFields maps the product's field paths to the benchmark's names, so
 // errors name what the file has.

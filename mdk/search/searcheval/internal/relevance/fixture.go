@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/hyperrr/hyperrr/internal/benchfmt"
 )
 
 // seed fixes the catalog; change it only on purpose (every judgment moves).
@@ -268,24 +270,7 @@ func (f Fixture) Write(dir string) error {
 
 // benchProduct is one line of the benchmark catalog format
 // (../shared/data/bench/README.md), fields in its order.
-type benchProduct struct {
-	ID           string `json:"id"`
-	Name         string `json:"name"`
-	Slug         string `json:"slug"`
-	Description  string `json:"description"`
-	ProductClass string `json:"productClass"`
-	Category     string `json:"category"`
-	Features     string `json:"features"`
-	SKU          string `json:"sku"`
-	Price        usd    `json:"price"`
-}
-
-// usd is cents written as dollars with two decimals, a JSON number.
-type usd int64
-
-func (u usd) MarshalJSON() ([]byte, error) {
-	return fmt.Appendf(nil, "%d.%02d", int64(u)/100, int64(u)%100), nil
-}
+type benchProduct = benchfmt.Row
 
 func (f Fixture) encodeCatalog() ([]byte, error) {
 	var buf bytes.Buffer
@@ -294,7 +279,7 @@ func (f Fixture) encodeCatalog() ([]byte, error) {
 	for _, p := range f.Catalog {
 		line := benchProduct{
 			ID: p.ID, Name: p.Name, Slug: p.Slug, Description: p.Description, ProductClass: p.Class, Category: p.Category,
-			Features: fmt.Sprintf("color:%s|material:%s|style:%s", p.Color, p.Material, p.Style), SKU: p.SKU, Price: usd(p.Cents),
+			Features: fmt.Sprintf("color:%s|material:%s|style:%s", p.Color, p.Material, p.Style), SKU: p.SKU, Price: benchfmt.Dollars(p.Cents),
 		}
 		if err := enc.Encode(line); err != nil {
 			return nil, fmt.Errorf("encode product %s: %w", p.ID, err)
