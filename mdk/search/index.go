@@ -62,6 +62,7 @@ type Config struct {
 	// ExactVectorLimit: when filters leave fewer documents than this
 	// (default 2000), they are ranked by exact cosine instead of the ANN
 	// index, which loses recall under selective filters.
+	// A negative value always asks the vector index.
 	ExactVectorLimit int
 	// FacetSize is how many values a keyword facet returns (default 20).
 	FacetSize int
@@ -133,7 +134,11 @@ func New(cfg Config) *Index {
 	cfg.RRFK = positive(cfg.RRFK, 60)
 	cfg.FusionDepth = positive(cfg.FusionDepth, 1000)
 	cfg.VectorCandidates = positive(cfg.VectorCandidates, 100)
-	cfg.ExactVectorLimit = positive(cfg.ExactVectorLimit, 2000)
+	if cfg.ExactVectorLimit == 0 {
+		cfg.ExactVectorLimit = 2000
+	} else if cfg.ExactVectorLimit < 0 {
+		cfg.ExactVectorLimit = 0 // always ask the vector index
+	}
 	cfg.FacetSize = positive(cfg.FacetSize, 20)
 	if cfg.QueryCacheSize == 0 {
 		cfg.QueryCacheSize = 1024

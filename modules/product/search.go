@@ -23,6 +23,7 @@ import (
 	"github.com/hyperrr/hyperrr/mdk/search"
 	"github.com/hyperrr/hyperrr/mdk/vector"
 	"github.com/hyperrr/hyperrr/mdk/vector/hnsw"
+	"github.com/hyperrr/hyperrr/mdk/vector/milvus"
 )
 
 // searchPart keeps the in-process search index of active products. It is
@@ -33,7 +34,8 @@ import (
 type searchPart struct {
 	m        *Module
 	embedder embed.Embedder
-	vectors  *vector.Warming
+	vectors  *vector.Warming // in-process vectors; nil with Milvus
+	milvus   *milvus.Index
 	index    *search.Index
 
 	queue   chan string // product IDs to (re-)embed
@@ -64,16 +66,18 @@ func (s *searchPart) Init(ctx context.Context, m *Module, rt *mdk.Runtime) error
 	if cfg.VectorMatchRatio, err2 = configFloat(rt.Config, "vector_match_ratio", 0.5); err2 != nil {
 		return err2
 	}
+	if cfg.ExactVectorLimit, err = rt.Config.Int("vector_exact_limit", 0); err != nil {
+		return err
+	}
 	if err := searchTuning(rt.Config, &cfg); err != nil {
 		return err
 	}
 	if e != nil {
-		exact, err := vector.NewExact(e.Dimensions())
+		vecs, err := s.vectorIndex(ctx, rt.Config, e.Dimensions())
 		if err != nil {
-			return fmt.Errorf("vector index: %w", err)
+			return err
 		}
-		s.vectors = vector.NewWarming(exact)
-		cfg.Embedder, cfg.Vectors = e, s.vectors
+		cfg.Embedder, cfg.Vectors = e, vecs
 	}
 	s.index = search.New(cfg)
 	s.queue = make(chan string, 4096)
@@ -87,6 +91,29 @@ func (s *searchPart) Init(ctx context.Context, m *Module, rt *mdk.Runtime) error
 		return fmt.Errorf("subscribe search index: %w", err)
 	}
 	return s.registerSearchOp(rt.Ops)
+}
+
+// vectorIndex is Milvus when HYPERRR_PRODUCT_MILVUS_ADDR is set (shared by
+// every instance, so no instance holds the vectors in memory), else the
+// in-process index: exact at first, HNSW once built in the background.
+func (s *searchPart) vectorIndex(ctx context.Context, c mdk.Config, dims int) (vector.Index, error) {
+	if addr := c.String("milvus_addr", ""); addr != "" {
+		idx, err := milvus.New(ctx, milvus.Config{
+			Address: addr, Token: c.String("milvus_token", ""), Collection: c.String("milvus_collection", milvus.DefaultCollection),
+			Dimensions: dims, FilterFields: search.DefaultVectorFields(),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("HYPERRR_PRODUCT_MILVUS_ADDR=%s: %w", addr, err)
+		}
+		s.milvus = idx
+		return idx, nil
+	}
+	exact, err := vector.NewExact(dims)
+	if err != nil {
+		return nil, fmt.Errorf("vector index: %w", err)
+	}
+	s.vectors = vector.NewWarming(exact)
+	return s.vectors, nil
 }
 
 // newEmbedder picks the embedder from HYPERRR_PRODUCT_EMBEDDER: local (the
@@ -178,6 +205,9 @@ func (s *searchPart) Start(ctx context.Context) error {
 	}
 	s.pending.add(len(stale))
 	s.done.Add(2)
+	if s.vectors != nil {
+		s.done.Add(1)
+	}
 	go func() {
 		defer s.done.Done()
 		for _, id := range stale {
@@ -189,7 +219,11 @@ func (s *searchPart) Start(ctx context.Context) error {
 		}
 	}()
 	go func() { defer s.done.Done(); s.embedLoop(bg) }()
+	if s.vectors == nil {
+		return nil
+	}
 	go func() {
+		defer s.done.Done()
 		// The graph build is CPU work, not I/O: wait for the backlog of
 		// embeddings first so the two don't compete for the cores.
 		s.waitEmbedded(bg)
@@ -208,7 +242,7 @@ func (s *searchPart) Start(ctx context.Context) error {
 	return nil
 }
 
-// Shutdown stops the background embedding.
+// Shutdown stops the background embedding and closes a Milvus client.
 func (s *searchPart) Shutdown(ctx context.Context) error {
 	if s.stop != nil {
 		s.stop()
@@ -217,10 +251,13 @@ func (s *searchPart) Shutdown(ctx context.Context) error {
 	go func() { s.done.Wait(); close(done) }()
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	if s.milvus != nil {
+		return s.milvus.Close()
+	}
+	return nil
 }
 
 // build loads every active product with its stored embedding into the

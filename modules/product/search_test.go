@@ -15,6 +15,8 @@ import (
 	"github.com/hyperrr/hyperrr/gateway"
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
+	"github.com/hyperrr/hyperrr/mdk/search"
+	"github.com/hyperrr/hyperrr/mdk/vector/milvus/milvusfake"
 	"github.com/hyperrr/hyperrr/modules/product"
 )
 
@@ -249,4 +251,47 @@ func searchSchema(t *testing.T) *jsonschema.Schema {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestSearchWithMilvus runs the catalog search with its vectors in Milvus
+// (the in-process fake that speaks Milvus's gRPC protocol).
+func TestSearchWithMilvus(t *testing.T) {
+	fake := milvusfake.Start(t)
+	cfg := gateway.DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.ShutdownTimeout = 5 * time.Second
+	m := product.New()
+	g, err := gateway.Open(context.Background(), gateway.Options{
+		Config: cfg, Modules: []mdk.Module{m}, Logger: slog.New(slog.DiscardHandler),
+		// Always ask the vector index, even for a catalog this small.
+		Environ: []string{"HYPERRR_PRODUCT_MILVUS_ADDR=" + fake.Addr(), "HYPERRR_PRODUCT_VECTOR_EXACT_LIMIT=-1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	env := &catalogEnv{g: g, m: m, merchant: mdk.WithPrincipal(context.Background(), mdk.Principal{Role: mdk.RoleMerchant}), anonym: context.Background()}
+	env.create(t, product.ProductInput{Title: "Bamboo Spice Rack", ProductType: "Spice Rack", Category: "Kitchen / Storage",
+		Description: "Holds twenty jars of spices on a small counter.", Variants: []product.VariantInput{variant("BSR-1", 3900, 10)}})
+	env.create(t, product.ProductInput{Title: "Velvet Sofa", ProductType: "Sofa", Variants: []product.VariantInput{variant("VS-1", 129900, 2)}})
+	if err := g.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WaitSearchReady(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if fake.Calls("Upsert") == 0 {
+		t.Fatal("no vectors were written to Milvus")
+	}
+	ids, err := m.SearchExternalIDs(context.Background(), "something to hold spices", search.ModeVector, 1)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("vector search through Milvus: %v %v", ids, err)
+	}
+	if fake.Calls("Search") == 0 {
+		t.Fatal("the vector ranker did not ask Milvus")
+	}
+	out, err := callJSON[product.SearchOutput](t, env.anonym, env, "search_catalog", `{"query":"something to hold spices"}`)
+	if err != nil || len(out.Products) == 0 || out.Products[0].Title != "Bamboo Spice Rack" {
+		t.Fatalf("hybrid search with Milvus: %v %v", titles(out), err)
+	}
 }
