@@ -5,13 +5,14 @@ import (
 	"strings"
 
 	"github.com/hyperrr/hyperrr/mdk"
+	"github.com/hyperrr/hyperrr/modules/cart"
 	"github.com/hyperrr/hyperrr/modules/product"
 )
 
 // Builtin returns the modules a hyperrr binary runs, the one list of them in
 // the code base. Commerce modules join it as they are built.
 func Builtin() []mdk.Module {
-	return []mdk.Module{product.New()}
+	return []mdk.Module{product.New(), cart.New()}
 }
 
 // Order sorts modules so each comes after everything it Requires. Ties keep

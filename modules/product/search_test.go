@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/hyperrr/hyperrr/gateway"
+	"github.com/hyperrr/hyperrr/internal/ucptest"
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
 	"github.com/hyperrr/hyperrr/mdk/search"
@@ -202,7 +202,7 @@ func TestSearchCatalog(t *testing.T) {
 			})
 			t.Run("UCPShape", func(t *testing.T) {
 				schema := searchSchema(t)
-				if err := schema.Validate(enveloped(t, s.search(t, `{"query":"table"}`))); err != nil {
+				if err := schema.Validate(ucptest.Enveloped(t, s.search(t, `{"query":"table"}`))); err != nil {
 					t.Errorf("search_catalog output is not a UCP search_response: %v", err)
 				}
 			})
@@ -240,17 +240,7 @@ func TestSearchCatalog(t *testing.T) {
 // searchSchema compiles UCP's search_response.
 func searchSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	dir, err := filepath.Abs(ucpSpecs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.UseLoader(jsonschema.SchemeURLLoader{"https": ucpLoader{dir: dir}})
-	s, err := c.Compile("https://ucp.dev/schemas/shopping/catalog_search.json#/$defs/search_response")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return ucptest.Compile(t, "https://ucp.dev/schemas/shopping/catalog_search.json#/$defs/search_response")[0]
 }
 
 // TestSearchWithMilvus runs the catalog search with its vectors in Milvus
