@@ -109,7 +109,7 @@ func New(db *sqldb.DB, opts Options) *Engine {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{
-		journal:   &journal{db: db, owner: opts.Owner, lease: opts.Lease},
+		journal:   newJournal(db, opts.Owner, opts.Lease),
 		log:       log,
 		heartbeat: opts.Heartbeat,
 		poll:      opts.PollInterval,
@@ -222,21 +222,30 @@ func (e *Engine) existingRun(ctx context.Context, workflowID, key, hash string) 
 
 // Wait blocks until the run is done or ctx ends. It wakes when a runner of
 // the run exits in this instance and otherwise polls the journal, backing
-// off from 100ms to 1s, for runs executing elsewhere. It returns the run's
-// output or the *mdk.Error that failed it. Errors: not_found, the run's
-// own error, ctx's error (wrapped).
+// off from 100ms to 1s, for runs executing elsewhere. A run executing here
+// is not read until its runner exits, and one its runner completed hands
+// its output over without a read. It returns the run's output or the
+// *mdk.Error that failed it. Errors: not_found, the run's own error, ctx's
+// error (wrapped).
 func (e *Engine) Wait(ctx context.Context, runID string) (json.RawMessage, error) {
 	delay := 100 * time.Millisecond
 	for {
-		wake, unsubscribe := e.subscribe(runID) // before reading, so that no wake-up is missed
-		out, done, err := e.result(ctx, runID)
-		if done || err != nil {
-			unsubscribe()
-			return out, err
+		w, local, unsubscribe := e.subscribe(runID) // before reading, so that no wake-up is missed
+		if !local {
+			out, done, err := e.result(ctx, runID)
+			if done || err != nil {
+				unsubscribe()
+				return out, err
+			}
 		}
 		t := time.NewTimer(delay)
 		select {
-		case <-wake:
+		case <-w.wake:
+			if w.completed {
+				t.Stop()
+				unsubscribe()
+				return w.output, nil
+			}
 		case <-t.C:
 			delay = min(2*delay, time.Second)
 		case <-ctx.Done():

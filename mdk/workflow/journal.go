@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/hyperrr/hyperrr/mdk"
@@ -26,13 +28,90 @@ const (
 var errLeaseLost = errors.New("lease lost to another instance")
 
 // journal is the SQL side of the engine. Every write about a run that is
-// executing goes through guarded, which first renews the run's lease with a
-// conditional UPDATE: that row lock orders the write after (and makes it
-// fail against) any claim by another instance.
+// executing is one autocommit statement conditional on this instance holding
+// the run's lease, so that a stalled instance cannot overwrite the work of
+// the one that took over: a write that matches no row means errLeaseLost.
+// The lease itself is renewed only by the runner's heartbeat, which the
+// lease duration covers, not by every write.
+//
+// On PostgreSQL the step writes read the run row FOR SHARE, which orders
+// them against a claim (an UPDATE of that row): a claim either waits for the
+// write to commit, and the new owner then loads it, or commits first, and
+// the write re-reads the row, sees the new owner and matches nothing.
+// Parallel nodes of one run share the lock and do not wait for each other.
+// SQLite serializes writers, so there the condition alone suffices.
 type journal struct {
 	db    *sqldb.DB
 	owner string
 	lease time.Duration
+
+	lock string // the lease row's lock clause for db's engine
+
+	// Prepared statements by text, for the statements of every run, on
+	// SQLite only: its driver otherwise parses the text on each call, which
+	// cost more than executing these statements. (pgx caches prepared
+	// statements per connection itself, and database/sql's prepared
+	// statements over it measured slower.) They live as long as db.
+	prepare bool
+	mu      sync.Mutex
+	stmts   map[string]*sql.Stmt
+}
+
+// stmt returns the prepared statement of q, preparing it on first use.
+func (j *journal) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	j.mu.Lock()
+	s := j.stmts[q]
+	j.mu.Unlock()
+	if s != nil {
+		return s, nil
+	}
+	s, err := j.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if prev := j.stmts[q]; prev != nil { // prepared concurrently: keep one
+		if err := s.Close(); err != nil {
+			return nil, err
+		}
+		return prev, nil
+	}
+	j.stmts[q] = s
+	return s, nil
+}
+
+// exec executes q, as a prepared statement on SQLite.
+func (j *journal) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if !j.prepare {
+		return j.db.ExecContext(ctx, q, args...)
+	}
+	s, err := j.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(ctx, args...)
+}
+
+// queryRow runs q (as a prepared statement on SQLite) and scans its one
+// row into dest.
+func (j *journal) queryRow(ctx context.Context, q string, args []any, dest ...any) error {
+	if !j.prepare {
+		return j.db.QueryRowContext(ctx, q, args...).Scan(dest...)
+	}
+	s, err := j.stmt(ctx, q)
+	if err != nil {
+		return err
+	}
+	return s.QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+func newJournal(db *sqldb.DB, owner string, lease time.Duration) *journal {
+	lock, prepare := "", true
+	if db.Engine() == sqldb.Postgres {
+		lock, prepare = " FOR SHARE", false
+	}
+	return &journal{db: db, owner: owner, lease: lease, lock: lock, prepare: prepare, stmts: map[string]*sql.Stmt{}}
 }
 
 func nowMillis() int64 { return time.Now().UnixMilli() }
@@ -50,7 +129,7 @@ func (j *journal) insertRun(ctx context.Context, r runRecord) error {
 	if r.leased {
 		owner, until = j.owner, now+j.lease.Milliseconds()
 	}
-	_, err := j.db.ExecContext(ctx, `INSERT INTO mdk.workflow_runs
+	_, err := j.exec(ctx, `INSERT INTO mdk.workflow_runs
 		(id, workflow_id, run_key, input_hash, input, status, lease_owner, lease_until, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
 		r.id, r.workflowID, r.key, r.inputHash, string(r.input), string(mdk.RunRunning), owner, until, now)
@@ -134,46 +213,49 @@ func (j *journal) release(ctx context.Context, id string) error {
 	return err
 }
 
-// guarded runs fn in a transaction after renewing the lease of run id,
-// failing with errLeaseLost when this instance no longer holds it.
-func (j *journal) guarded(ctx context.Context, id string, fn func(tx *sqldb.Tx, now int64) error) error {
-	return j.db.Tx(ctx, func(tx *sqldb.Tx) error {
-		now := nowMillis()
-		res, err := tx.ExecContext(ctx, `UPDATE mdk.workflow_runs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND lease_owner = $4`,
-			now+j.lease.Milliseconds(), now, id, j.owner)
-		if err := leaseHeld(res, err); err != nil {
+// writeNodes journals the state of nodes of a run in one statement: nodes
+// settling (completed, failed, compensated...) and attempts starting. An
+// attempt must be journaled before it runs: a resume after a failure
+// finishes (and then compensates) the nodes journaled running, which may have
+// had side effects, and numbers attempts on from the journaled count.
+//
+// The statement's SELECT yields the rows only while this instance holds the
+// run's lease; the casts type the parameters, which PostgreSQL cannot infer
+// from an INSERT's SELECT list.
+func (j *journal) writeNodes(ctx context.Context, runID string, nodes ...*nodeState) error {
+	if len(nodes) == 0 {
+		return nil
+	}
+	const cols = 10
+	var q strings.Builder
+	q.WriteString(`INSERT INTO mdk.workflow_steps (run_id, node, step_id, status, attempts, input, output, error, seq, started_at, finished_at)
+		SELECT lease.id, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, v.column9, v.column10
+		FROM (SELECT id FROM mdk.workflow_runs WHERE id = $1 AND lease_owner = $2`)
+	q.WriteString(j.lock)
+	q.WriteString(`) AS lease CROSS JOIN (VALUES `)
+	args := make([]any, 2, 2+cols*len(nodes))
+	args[0], args[1] = runID, j.owner
+	now := nowMillis()
+	for i, n := range nodes {
+		errText, err := encodeError(n.err)
+		if err != nil {
 			return err
 		}
-		return fn(tx, now)
-	})
-}
-
-// startNode journals that attempt of a node is starting.
-func (j *journal) startNode(ctx context.Context, runID string, n *nodeState) error {
-	return j.guarded(ctx, runID, func(tx *sqldb.Tx, now int64) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO mdk.workflow_steps (run_id, node, step_id, status, attempts, input, started_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (run_id, node) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, input = excluded.input`,
-			runID, n.node.spec.Name, n.node.step.ID, nodeRunning, n.attempts, string(n.input), now)
-		return err
-	})
-}
-
-// settleNode journals a node's new status with its output or error (and
-// completion order for completed nodes).
-func (j *journal) settleNode(ctx context.Context, runID string, n *nodeState) error {
-	errText, err := encodeError(n.err)
-	if err != nil {
-		return err
+		finished := sql.NullInt64{Int64: now, Valid: n.status != nodeRunning}
+		p := len(args) + 1
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "(CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS INTEGER), CAST($%d AS TEXT), "+
+			"CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS INTEGER), CAST($%d AS BIGINT), CAST($%d AS BIGINT))",
+			p, p+1, p+2, p+3, p+4, p+5, p+6, p+7, p+8, p+9)
+		args = append(args, n.node.spec.Name, n.node.step.ID, n.status, n.attempts, nullText(n.input),
+			nullText(n.output), errText, n.seq, now, finished)
 	}
-	return j.guarded(ctx, runID, func(tx *sqldb.Tx, now int64) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO mdk.workflow_steps (run_id, node, step_id, status, attempts, input, output, error, seq, started_at, finished_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
-			ON CONFLICT (run_id, node) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
-				output = excluded.output, error = excluded.error, seq = excluded.seq, finished_at = excluded.finished_at`,
-			runID, n.node.spec.Name, n.node.step.ID, n.status, n.attempts, nullText(n.input), nullText(n.output), errText, n.seq, now)
-		return err
-	})
+	q.WriteString(`) AS v WHERE true
+		ON CONFLICT (run_id, node) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, input = excluded.input,
+			output = excluded.output, error = excluded.error, seq = excluded.seq, finished_at = excluded.finished_at`)
+	return leaseHeld(j.exec(ctx, q.String(), args...))
 }
 
 // setRunStatus journals a run's status. A final status also gives up the
@@ -187,15 +269,14 @@ func (j *journal) setRunStatus(ctx context.Context, id string, st mdk.RunStatus,
 	if err != nil {
 		return err
 	}
-	return j.guarded(ctx, id, func(tx *sqldb.Tx, now int64) error {
-		q := `UPDATE mdk.workflow_runs SET status = $1, output = $2, error = $3, compensation_error = $4 WHERE id = $5`
-		if st.Done() {
-			q = `UPDATE mdk.workflow_runs SET status = $1, output = $2, error = $3, compensation_error = $4,
-				lease_owner = '', lease_until = 0 WHERE id = $5`
-		}
-		_, err := tx.ExecContext(ctx, q, string(st), nullText(output), errText, compText, id)
-		return err
-	})
+	q := `UPDATE mdk.workflow_runs SET status = $1, output = $2, error = $3, compensation_error = $4, updated_at = $5
+		WHERE id = $6 AND lease_owner = $7`
+	if st.Done() {
+		q = `UPDATE mdk.workflow_runs SET status = $1, output = $2, error = $3, compensation_error = $4, updated_at = $5,
+			lease_owner = '', lease_until = 0 WHERE id = $6 AND lease_owner = $7`
+	}
+	res, err := j.exec(ctx, q, string(st), nullText(output), errText, compText, nowMillis(), id, j.owner)
+	return leaseHeld(res, err)
 }
 
 // runRow is a run as journaled, without its steps.
@@ -210,8 +291,8 @@ func (j *journal) loadRun(ctx context.Context, id string) (runRow, error) {
 		out, errT, compErr sql.NullString
 		key, input, status string
 	)
-	err := j.db.QueryRowContext(ctx, `SELECT workflow_id, run_key, input, status, output, error, compensation_error
-		FROM mdk.workflow_runs WHERE id = $1`, id).Scan(&r.info.WorkflowID, &key, &input, &status, &out, &errT, &compErr)
+	err := j.queryRow(ctx, `SELECT workflow_id, run_key, input, status, output, error, compensation_error
+		FROM mdk.workflow_runs WHERE id = $1`, []any{id}, &r.info.WorkflowID, &key, &input, &status, &out, &errT, &compErr)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, mdk.NotFound("workflow run %s not found", id)
 	}

@@ -2,11 +2,14 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
+
+	"github.com/hyperrr/hyperrr/mdk"
 )
 
 // handle marks a run as executing in this instance; done closes when its
@@ -14,13 +17,21 @@ import (
 type handle struct {
 	id   string
 	done chan struct{}
+	// The run's output once its runner journaled it completed; owned by the
+	// runner goroutine until finish.
+	completed bool
+	output    json.RawMessage
 }
 
 // waiters are the local Waits on one run, woken together when a runner of
 // that run exits here (also one that claimed the run after they began).
+// When that runner completed the run, its output comes with the wake-up, so
+// that a local Wait need not read it back from the journal.
 type waiters struct {
-	wake chan struct{}
-	n    int
+	wake      chan struct{}
+	n         int
+	completed bool            // set before wake closes
+	output    json.RawMessage // with completed
 }
 
 // Serve resumes runs that no live instance holds (their lease expired, or
@@ -117,6 +128,7 @@ func (e *Engine) finish(h *handle) {
 	e.mu.Lock()
 	delete(e.active, h.id)
 	if w := e.waiters[h.id]; w != nil {
+		w.completed, w.output = h.completed, h.output
 		close(w.wake)
 		delete(e.waiters, h.id)
 	}
@@ -124,18 +136,19 @@ func (e *Engine) finish(h *handle) {
 	close(h.done)
 }
 
-// subscribe returns a channel closed when a runner of run id next exits
-// here, and the function to call when no longer waiting.
-func (e *Engine) subscribe(id string) (<-chan struct{}, func()) {
+// subscribe returns the waiters woken when a runner of run id next exits
+// here, whether such a runner is executing it now (so that it will exit
+// here), and the function to call when no longer waiting.
+func (e *Engine) subscribe(id string) (w *waiters, local bool, unsubscribe func()) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	w := e.waiters[id]
+	w = e.waiters[id]
 	if w == nil {
 		w = &waiters{wake: make(chan struct{})}
 		e.waiters[id] = w
 	}
 	w.n++
-	return w.wake, func() {
+	return w, e.active[id] != nil, func() {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		if w.n--; w.n == 0 && e.waiters[id] == w {
@@ -211,7 +224,7 @@ func (e *Engine) execute(h *handle, wf *workflow, fresh *run) {
 		defer close(stopped)
 		e.keepLease(ctx, h.id, log, stop, func() { lost.Store(true); cancel() })
 	}()
-	err := e.drive(ctx, h.id, wf, fresh, log)
+	err := e.drive(ctx, h, wf, fresh, log)
 	close(stop)
 	<-stopped
 
@@ -234,15 +247,19 @@ func (e *Engine) execute(h *handle, wf *workflow, fresh *run) {
 	}
 }
 
-func (e *Engine) drive(ctx context.Context, id string, wf *workflow, r *run, log *slog.Logger) error {
+func (e *Engine) drive(ctx context.Context, h *handle, wf *workflow, r *run, log *slog.Logger) error {
 	if r == nil {
 		var err error
-		if r, err = e.loadRun(ctx, id, wf); err != nil {
-			return fmt.Errorf("load run %s: %w", id, err)
+		if r, err = e.loadRun(ctx, h.id, wf); err != nil {
+			return fmt.Errorf("load run %s: %w", h.id, err)
 		}
 	}
 	r.ctx, r.log = ctx, log
-	return r.drive()
+	if err := r.drive(); err != nil {
+		return err
+	}
+	h.completed, h.output = r.status == mdk.RunCompleted, r.output
+	return nil
 }
 
 // keepLease renews the run's lease every heartbeat until stop closes,

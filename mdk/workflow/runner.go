@@ -24,10 +24,11 @@ type run struct {
 	log   *slog.Logger
 
 	status  mdk.RunStatus
-	states  []*nodeState // by node.index
-	seq     int          // last completion order handed out
-	failure *mdk.Error   // the error that failed the run
-	compErr *mdk.Error   // the first compensation that kept failing
+	output  json.RawMessage // once completed
+	states  []*nodeState    // by node.index
+	seq     int             // last completion order handed out
+	failure *mdk.Error      // the error that failed the run
+	compErr *mdk.Error      // the first compensation that kept failing
 }
 
 // nodeState mirrors a node's journal row.
@@ -112,19 +113,23 @@ func (r *run) drive() error {
 // execute runs every node once the nodes it runs after have completed,
 // independent nodes concurrently. After the first failure it starts nothing
 // new but lets the nodes in flight finish and journals them, so that the
-// compensation that follows knows everything that completed.
+// compensation that follows knows everything that completed. A node's result
+// is journaled in one statement with the first attempts of the nodes it
+// lets start.
 func (r *run) execute() error {
 	results := make(chan nodeResult, len(r.states)) // buffered: a runner that stops early leaves no sender blocked
 	inflight := 0
-	var halt error
+	var (
+		halt    error
+		settled []*nodeState // results to journal
+	)
 	for {
-		if halt == nil && !r.stopping() {
-			n, err := r.launch(results)
-			if err != nil {
-				return err
-			}
-			inflight += n
+		n, err := r.launch(results, settled, halt == nil && !r.stopping())
+		settled = settled[:0]
+		if err != nil && halt == nil {
+			halt = err
 		}
+		inflight += n
 		if inflight == 0 {
 			break
 		}
@@ -153,9 +158,7 @@ func (r *run) execute() error {
 		} else {
 			r.fail(ns, stepError(ns.node.step.ID, res.err))
 		}
-		if err := r.e.journal.settleNode(r.ctx, r.id, ns); err != nil && halt == nil {
-			halt = fmt.Errorf("journal node %s: %w", ns.node.spec.Name, err)
-		}
+		settled = append(settled, ns)
 	}
 	switch {
 	case halt != nil:
@@ -169,32 +172,41 @@ func (r *run) execute() error {
 	}
 }
 
-// launch starts every node that may start now and reports how many it
-// started. Before a failure that is every node whose predecessors have
-// completed; after one, only nodes an earlier execution had started, which
-// may have had side effects and so must reach a step boundary first.
-func (r *run) launch(results chan<- nodeResult) (int, error) {
-	started := 0
+// launch journals the settled nodes together with the first attempt of
+// every node that may start now, if start is set, then starts those and
+// reports how many it started. Before a failure that is every node whose
+// predecessors have completed; after one, only nodes an earlier execution
+// had started, which may have had side effects and so must reach a step
+// boundary first. If the journal write fails, nothing starts.
+func (r *run) launch(results chan<- nodeResult, settled []*nodeState, start bool) (int, error) {
+	write := settled
+	var starting []*nodeState
 	for _, ns := range r.states {
-		if !r.launchable(ns) {
+		if !start || !r.launchable(ns) {
 			continue
 		}
 		if ns.input == nil {
 			in, err := guard(func() (json.RawMessage, error) { return ns.node.input(r.input, r) })
 			if err != nil {
 				r.fail(ns, mappingError(r.wf, ns.node, "build input", err))
-				if err := r.e.journal.settleNode(r.ctx, r.id, ns); err != nil {
-					return started, fmt.Errorf("journal node %s: %w", ns.node.spec.Name, err)
-				}
+				write = append(write, ns)
 				continue
 			}
 			ns.input = in
 		}
-		ns.status, ns.inflight = nodeRunning, true
-		started++
+		ns.status = nodeRunning
+		ns.attempts++
+		starting = append(starting, ns)
+		write = append(write, ns)
+	}
+	if err := r.e.journal.writeNodes(r.ctx, r.id, write...); err != nil {
+		return 0, fmt.Errorf("journal nodes of run %s: %w", r.id, err)
+	}
+	for _, ns := range starting {
+		ns.inflight = true
 		go r.runNode(*ns, results)
 	}
-	return started, nil
+	return len(starting), nil
 }
 
 func (r *run) launchable(ns *nodeState) bool {
@@ -213,13 +225,18 @@ func (r *run) launchable(ns *nodeState) bool {
 }
 
 // runNode runs one node's step to an outcome, journaling each attempt as it
-// starts. It works on a copy of the node's state.
+// starts but the first, which launch journaled. It works on a copy of the
+// node's state.
 func (r *run) runNode(ns nodeState, results chan<- nodeResult) {
+	launched := ns.attempts
 	before := func(attempt int) error {
 		ns.attempts = attempt
-		return r.e.journal.startNode(r.ctx, r.id, &ns)
+		if attempt == launched {
+			return nil
+		}
+		return r.e.journal.writeNodes(r.ctx, r.id, &ns)
 	}
-	out := r.retry(ns.node, ns.attempts, before, func(ctx context.Context) (json.RawMessage, error) {
+	out := r.retry(ns.node, launched-1, before, func(ctx context.Context) (json.RawMessage, error) {
 		return ns.node.step.Run(ctx, ns.input)
 	})
 	results <- nodeResult{node: ns.node, outcome: out}
@@ -300,7 +317,7 @@ func (r *run) compensate() error {
 		} else {
 			ns.status = nodeCompensated // nothing to undo
 		}
-		if err := r.e.journal.settleNode(r.ctx, r.id, ns); err != nil {
+		if err := r.e.journal.writeNodes(r.ctx, r.id, ns); err != nil {
 			return fmt.Errorf("journal compensation of node %s: %w", ns.node.spec.Name, err)
 		}
 	}
@@ -319,7 +336,7 @@ func (r *run) setStatus(st mdk.RunStatus, output json.RawMessage) error {
 	if err := r.e.journal.setRunStatus(r.ctx, r.id, st, output, r.failure, compErr); err != nil {
 		return fmt.Errorf("journal run status %s: %w", st, err)
 	}
-	r.status = st
+	r.status, r.output = st, output
 	if st.Done() {
 		r.e.metrics.runFinished(r.wf.spec.ID, st)
 		r.log.Debug("workflow run finished", "status", st)
