@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hyperrr/hyperrr/mdk"
@@ -40,9 +39,7 @@ type Module struct {
 
 	sweepInterval time.Duration
 
-	mu        sync.Mutex
-	stopSweep context.CancelFunc
-	sweepDone chan struct{}
+	sweeper mdk.Periodic
 }
 
 // New returns the module, ready for the gateway to Init.
@@ -143,29 +140,7 @@ func (m *Module) ExpireIdle(ctx context.Context) (int64, error) { return m.store
 
 // Start begins the idle-cart sweeper.
 func (m *Module) Start(ctx context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.stopSweep != nil {
-		return nil
-	}
-	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	m.stopSweep, m.sweepDone = cancel, make(chan struct{})
-	go func() {
-		defer close(m.sweepDone)
-		m.sweep(sctx)
-	}()
-	return nil
-}
-
-func (m *Module) sweep(ctx context.Context) {
-	t := time.NewTicker(m.sweepInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	m.sweeper.Start(ctx, m.sweepInterval, func(ctx context.Context) {
 		n, err := m.ExpireIdle(ctx)
 		if err != nil && ctx.Err() == nil {
 			m.log.Error("expire idle carts", "err", err)
@@ -173,26 +148,17 @@ func (m *Module) sweep(ctx context.Context) {
 		if n > 0 {
 			m.log.Info("idle carts expired", "count", n)
 		}
-	}
+	})
+	return nil
 }
 
 // Shutdown stops the sweeper, waiting for a sweep in progress until ctx
 // ends.
 func (m *Module) Shutdown(ctx context.Context) error {
-	m.mu.Lock()
-	stop, done := m.stopSweep, m.sweepDone
-	m.stopSweep = nil
-	m.mu.Unlock()
-	if stop == nil {
-		return nil
+	if err := m.sweeper.Stop(ctx); err != nil {
+		return fmt.Errorf("cart sweeper still running at shutdown deadline: %w", err)
 	}
-	stop()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("cart sweeper still running at shutdown deadline: %w", ctx.Err())
-	}
+	return nil
 }
 
 // Service implements mdk.Provider: the order module reaches carts through

@@ -216,22 +216,13 @@ func (m *Module) ExpireReservations(ctx context.Context) (int, error) {
 	}
 }
 
-// sweep runs ExpireReservations every interval until ctx ends.
-func (m *Module) sweep(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		n, err := m.ExpireReservations(ctx)
-		if err != nil && ctx.Err() == nil {
-			m.log.Error("expire reservations", "err", err)
-		}
-		if n > 0 {
-			m.log.Info("reservations expired", "count", n)
-		}
+// sweepReservations is one run of the reservation sweeper.
+func (m *Module) sweepReservations(ctx context.Context) {
+	n, err := m.ExpireReservations(ctx)
+	if err != nil && ctx.Err() == nil {
+		m.log.Error("expire reservations", "err", err)
+	}
+	if n > 0 {
+		m.log.Info("reservations expired", "count", n)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hyperrr/hyperrr/mdk"
@@ -38,9 +37,7 @@ type Module struct {
 	parts  []part
 	search *searchPart
 
-	mu        sync.Mutex
-	stopSweep context.CancelFunc
-	sweepDone chan struct{}
+	sweeper mdk.Periodic
 }
 
 // part is a piece of the module kept in its own files (search, import,
@@ -126,16 +123,7 @@ func (m *Module) configure(c mdk.Config) error {
 // Start begins the reservation sweeper, then starts the parts that have
 // background work.
 func (m *Module) Start(ctx context.Context) error {
-	m.mu.Lock()
-	if m.stopSweep == nil {
-		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		m.stopSweep, m.sweepDone = cancel, make(chan struct{})
-		go func() {
-			defer close(m.sweepDone)
-			m.sweep(sctx, m.sweepInterval)
-		}()
-	}
-	m.mu.Unlock()
+	m.sweeper.Start(ctx, m.sweepInterval, m.sweepReservations)
 	for _, p := range m.parts {
 		if s, ok := p.(mdk.Starter); ok {
 			if err := s.Start(ctx); err != nil {
@@ -157,18 +145,8 @@ func (m *Module) Shutdown(ctx context.Context) error {
 			}
 		}
 	}
-	m.mu.Lock()
-	stop, done := m.stopSweep, m.sweepDone
-	m.stopSweep = nil
-	m.mu.Unlock()
-	if stop == nil {
-		return firstErr
-	}
-	stop()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return fmt.Errorf("reservation sweeper still running at shutdown deadline: %w", ctx.Err())
+	if err := m.sweeper.Stop(ctx); err != nil {
+		return fmt.Errorf("reservation sweeper still running at shutdown deadline: %w", err)
 	}
 	return firstErr
 }
