@@ -6,13 +6,14 @@ import (
 
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/modules/cart"
+	"github.com/hyperrr/hyperrr/modules/order"
 	"github.com/hyperrr/hyperrr/modules/product"
 )
 
 // Builtin returns the modules a hyperrr binary runs, the one list of them in
 // the code base. Commerce modules join it as they are built.
 func Builtin() []mdk.Module {
-	return []mdk.Module{product.New(), cart.New()}
+	return []mdk.Module{product.New(), cart.New(), order.New()}
 }
 
 // Order sorts modules so each comes after everything it Requires. Ties keep

@@ -1,0 +1,325 @@
+package order
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hyperrr/hyperrr/mdk"
+	"github.com/hyperrr/hyperrr/mdk/sqldb"
+)
+
+// UCPOrder is shopping/order.json. status, payment_status, refunded and
+// placed_at are extensions.
+type UCPOrder struct {
+	ID            string             `json:"id"`
+	CheckoutID    string             `json:"checkout_id"`
+	PermalinkURL  string             `json:"permalink_url"`
+	Status        OrderStatus        `json:"status" jsonschema:"pending, confirmed, fulfilled, delivered, canceled, refunded or partially_refunded"`
+	PaymentStatus string             `json:"payment_status,omitempty" jsonschema:"authorized, captured or voided"`
+	LineItems     []UCPOrderLineItem `json:"line_items"`
+	Fulfillment   UCPFulfillment     `json:"fulfillment"`
+	Currency      string             `json:"currency"`
+	Totals        []UCPTotal         `json:"totals"`
+	Refunded      int64              `json:"refunded,omitempty" jsonschema:"amount refunded so far, minor units"`
+	PlacedAt      string             `json:"placed_at,omitempty" jsonschema:"RFC 3339"`
+}
+
+// UCPOrderLineItem is shopping/types/order_line_item.json.
+type UCPOrderLineItem struct {
+	ID       string           `json:"id"`
+	Item     UCPItem          `json:"item"`
+	Quantity UCPOrderQuantity `json:"quantity"`
+	Totals   []UCPTotal       `json:"totals"`
+	Status   string           `json:"status" jsonschema:"processing, fulfilled or removed (refunded)"`
+}
+
+// UCPOrderQuantity is the quantity of an order line.
+type UCPOrderQuantity struct {
+	Original  int64 `json:"original"`
+	Total     int64 `json:"total"`
+	Fulfilled int64 `json:"fulfilled"`
+}
+
+// UCPFulfillment is order.json's fulfillment.
+type UCPFulfillment struct {
+	Events []UCPFulfillmentEvent `json:"events,omitempty"`
+}
+
+// UCPFulfillmentEvent is shopping/types/fulfillment_event.json.
+type UCPFulfillmentEvent struct {
+	ID             string             `json:"id"`
+	OccurredAt     string             `json:"occurred_at"`
+	Type           string             `json:"type"`
+	LineItems      []UCPFulfilledLine `json:"line_items"`
+	TrackingNumber string             `json:"tracking_number,omitempty"`
+}
+
+// UCPFulfilledLine is a line of a fulfillment event.
+type UCPFulfilledLine struct {
+	ID       string `json:"id"`
+	Quantity int64  `json:"quantity"`
+}
+
+func (c config) orderView(o Order) UCPOrder {
+	shipped := o.TrackingNumber != ""
+	out := UCPOrder{ID: o.ID, CheckoutID: o.CheckoutID, PermalinkURL: c.orderURL(o.ID), Status: o.Status,
+		PaymentStatus: o.PaymentStatus, Currency: o.Currency, Totals: o.Totals, Refunded: o.Refunded,
+		LineItems: make([]UCPOrderLineItem, len(o.Lines))}
+	if !o.PlacedAt.IsZero() {
+		out.PlacedAt = rfc3339(o.PlacedAt)
+	}
+	var event UCPFulfillmentEvent
+	for i, l := range o.Lines {
+		li := lineItems([]Line{l})[0]
+		left := l.Quantity - l.Refunded
+		ol := UCPOrderLineItem{ID: l.ID, Item: li.Item, Totals: li.Totals, Status: "processing",
+			Quantity: UCPOrderQuantity{Original: l.Quantity, Total: left}}
+		if left == 0 {
+			ol.Status = "removed"
+		} else if shipped {
+			ol.Status, ol.Quantity.Fulfilled = "fulfilled", left
+			event.LineItems = append(event.LineItems, UCPFulfilledLine{ID: l.ID, Quantity: left})
+		}
+		out.LineItems[i] = ol
+	}
+	if shipped && len(event.LineItems) > 0 {
+		event.ID, event.Type, event.TrackingNumber = "ful_"+strings.TrimPrefix(o.ID, prefixOrder), "shipped", o.TrackingNumber
+		event.OccurredAt = rfc3339(o.UpdatedAt)
+		out.Fulfillment.Events = []UCPFulfillmentEvent{event}
+	}
+	return out
+}
+
+// OrderIDInput names an order.
+type OrderIDInput struct {
+	ID string `json:"id" jsonschema:"order ID (ord_...)"`
+}
+
+// Validate requires the ID.
+func (in OrderIDInput) Validate() error { return requireField("id", in.ID) }
+
+// OrderFilter is list_orders' input.
+type OrderFilter struct {
+	Status OrderStatus `json:"status,omitempty" jsonschema:"only orders in this status"`
+	Limit  int         `json:"limit,omitempty" jsonschema:"at most this many, 1 to 100 (default 50)"`
+}
+
+// Validate checks the status and limit.
+func (in OrderFilter) Validate() error {
+	var errs []error
+	if _, ok := transitions[in.Status]; in.Status != "" && !ok && in.Status != OrderRefunded {
+		errs = append(errs, mdk.Invalid("status", "unknown order status %q", in.Status))
+	}
+	if in.Limit < 0 || in.Limit > 100 {
+		errs = append(errs, mdk.Invalid("limit", "must be between 1 and 100"))
+	}
+	return errors.Join(errs...)
+}
+
+// OrderList is the output of list operations.
+type OrderList struct {
+	Orders []UCPOrder `json:"orders"`
+}
+
+// FulfillInput is fulfill_order's input.
+type FulfillInput struct {
+	ID             string `json:"id" jsonschema:"order ID (ord_...)"`
+	TrackingNumber string `json:"tracking_number" jsonschema:"the carrier's tracking number"`
+}
+
+// Validate requires both fields.
+func (in FulfillInput) Validate() error {
+	return errors.Join(requireField("id", in.ID), requireField("tracking_number", in.TrackingNumber))
+}
+
+// RefundLine refunds units of one order line.
+type RefundLine struct {
+	LineID   string `json:"line_id" jsonschema:"order line ID (li_...)"`
+	Quantity int64  `json:"quantity" jsonschema:"units to refund, 1 or more"`
+}
+
+// RefundInput is refund_order's input.
+type RefundInput struct {
+	ID    string       `json:"id" jsonschema:"order ID (ord_...)"`
+	Lines []RefundLine `json:"lines,omitempty" jsonschema:"lines to refund; leave out to refund the whole order"`
+}
+
+// Validate checks the ID and quantities.
+func (in RefundInput) Validate() error {
+	errs := []error{requireField("id", in.ID)}
+	for i, l := range in.Lines {
+		errs = append(errs, requireField(fmt.Sprintf("lines[%d].line_id", i), l.LineID))
+		if l.Quantity < 1 {
+			errs = append(errs, mdk.Invalid(fmt.Sprintf("lines[%d].quantity", i), "must be 1 or more"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (o *ops) getOrder(ctx context.Context, in OrderIDInput) (UCPOrder, error) {
+	ord, err := o.store.getOrder(ctx, o.store.db, mdk.PrincipalFrom(ctx), in.ID, "")
+	if err != nil {
+		return UCPOrder{}, err
+	}
+	return o.cfg.orderView(ord), nil
+}
+
+func (o *ops) list(ctx context.Context, f OrderFilter, customer string) (OrderList, error) {
+	os, err := o.store.listOrders(ctx, f, customer)
+	if err != nil {
+		return OrderList{}, err
+	}
+	out := OrderList{Orders: make([]UCPOrder, len(os))}
+	for i, ord := range os {
+		out.Orders[i] = o.cfg.orderView(ord)
+	}
+	return out, nil
+}
+
+func (o *ops) listMyOrders(ctx context.Context, f OrderFilter) (OrderList, error) {
+	p := mdk.PrincipalFrom(ctx)
+	if !p.IsShopper() || p.CustomerID == "" {
+		return OrderList{}, mdk.Errorf(mdk.CodeForbidden, "list_my_orders needs a shopper API key; anonymous orders are reached by their ID")
+	}
+	return o.list(ctx, f, p.CustomerID)
+}
+
+func (o *ops) listOrders(ctx context.Context, f OrderFilter) (OrderList, error) {
+	return o.list(ctx, f, "")
+}
+
+// cancelOrder runs the cancel workflow (void payment → mark canceled) for
+// an order its owner may still cancel.
+func (o *ops) cancelOrder(ctx context.Context, in OrderIDInput) (UCPOrder, error) {
+	p := mdk.PrincipalFrom(ctx)
+	ord, err := o.store.getOrder(ctx, o.store.db, p, in.ID, "")
+	if err != nil {
+		return UCPOrder{}, err
+	}
+	if !ownedBy(p, ord.OwnerKind, ord.CustomerID) && !p.IsMerchant() {
+		return UCPOrder{}, errNoOrder(in.ID)
+	}
+	if ord.Status == OrderCanceled {
+		return o.cfg.orderView(ord), nil
+	}
+	if !CanTransition(ord.Status, OrderCanceled) {
+		return UCPOrder{}, mdk.Errorf(mdk.CodeConflict, "order %s is %s and can no longer be canceled; ask for a refund", ord.ID, ord.Status)
+	}
+	if _, err := mdk.ExecuteSync(ctx, o.engine, o.saga.cancel, orderRef{OrderID: ord.ID}, "cancel/"+ord.ID); err != nil {
+		return UCPOrder{}, err
+	}
+	return o.getOrder(ctx, in)
+}
+
+// voidForCancel voids an authorized payment (payment.void).
+func (o *ops) voidForCancel(ctx context.Context, in orderRef) (orderRef, error) {
+	ord, err := o.store.getOrder(ctx, o.store.db, system, in.OrderID, "")
+	if err != nil {
+		return in, err
+	}
+	if ord.PaymentStatus != paymentAuthorized {
+		return in, nil
+	}
+	return in, o.voidAuthorization(ctx, authorizeInput(in), Authorization{ID: ord.PaymentID, Amount: ord.Total})
+}
+
+// markCanceled moves the order to canceled with order.canceled
+// (order.cancel).
+func (o *ops) markCanceled(ctx context.Context, in orderRef) (orderRef, error) {
+	_, err := o.store.transition(ctx, system, in.OrderID, OrderCanceled, true, func(tx *sqldb.Tx, ord *Order) error {
+		return emit(ctx, o.store.outbox, tx, EventOrderCanceled, ord.ID, OrderEvent{OrderID: ord.ID, Status: OrderCanceled})
+	})
+	return in, err
+}
+
+// fulfillOrder captures the payment and marks the order shipped.
+func (o *ops) fulfillOrder(ctx context.Context, in FulfillInput) (UCPOrder, error) {
+	ord, err := o.store.getOrder(ctx, o.store.db, mdk.PrincipalFrom(ctx), in.ID, "")
+	if err != nil {
+		return UCPOrder{}, err
+	}
+	if !CanTransition(ord.Status, OrderFulfilled) {
+		return UCPOrder{}, mdk.Errorf(mdk.CodeConflict, "order %s is %s and can't be fulfilled", ord.ID, ord.Status)
+	}
+	if ord.PaymentStatus == paymentAuthorized {
+		if err := o.payments.Capture(ctx, "capture/"+ord.ID, ord.PaymentID, ord.Total); err != nil {
+			return UCPOrder{}, err
+		}
+	}
+	ord, err = o.store.transition(ctx, mdk.PrincipalFrom(ctx), in.ID, OrderFulfilled, false, func(tx *sqldb.Tx, ord *Order) error {
+		ord.TrackingNumber, ord.PaymentStatus = in.TrackingNumber, paymentCaptured
+		return errors.Join(
+			emit(ctx, o.store.outbox, tx, EventPaymentCaptured, ord.ID, OrderEvent{OrderID: ord.ID, Status: ord.Status, Amount: ord.Total}),
+			emit(ctx, o.store.outbox, tx, EventOrderFulfilled, ord.ID, OrderEvent{OrderID: ord.ID, Status: ord.Status}))
+	})
+	if err != nil {
+		return UCPOrder{}, err
+	}
+	return o.cfg.orderView(ord), nil
+}
+
+// refundOrder refunds the whole order or some units of some lines.
+func (o *ops) refundOrder(ctx context.Context, in RefundInput) (UCPOrder, error) {
+	p := mdk.PrincipalFrom(ctx)
+	ord, err := o.store.getOrder(ctx, o.store.db, p, in.ID, "")
+	if err != nil {
+		return UCPOrder{}, err
+	}
+	lines := append([]Line(nil), ord.Lines...)
+	var amount int64
+	if len(in.Lines) == 0 {
+		for i := range lines {
+			lines[i].Refunded = lines[i].Quantity
+		}
+		// A full refund returns what is left of the total, shipping and
+		// tax included.
+		amount = ord.Total - ord.Refunded
+	}
+	for i, rl := range in.Lines {
+		j := slicesIndex(lines, rl.LineID)
+		if j < 0 {
+			return UCPOrder{}, mdk.Invalid(fmt.Sprintf("lines[%d].line_id", i), "order %s has no line %q", ord.ID, rl.LineID)
+		}
+		if left := lines[j].Quantity - lines[j].Refunded; rl.Quantity > left {
+			return UCPOrder{}, mdk.Invalid(fmt.Sprintf("lines[%d].quantity", i), "only %d units of line %s are left to refund", left, rl.LineID)
+		}
+		lines[j].Refunded += rl.Quantity
+		amount += rl.Quantity * lines[j].Price
+	}
+	to := OrderRefunded
+	for _, l := range lines {
+		if l.Refunded < l.Quantity {
+			to = OrderPartiallyRefunded
+		}
+	}
+	if !CanTransition(ord.Status, to) {
+		return UCPOrder{}, mdk.Errorf(mdk.CodeConflict, "order %s is %s; only fulfilled orders are refunded (cancel unfulfilled ones)", ord.ID, ord.Status)
+	}
+	if amount <= 0 {
+		return UCPOrder{}, mdk.Invalid("lines", "nothing left to refund on order %s", ord.ID)
+	}
+	if err := o.payments.Refund(ctx, fmt.Sprintf("refund/%s/%d", ord.ID, ord.Refunded), ord.PaymentID, amount); err != nil {
+		return UCPOrder{}, err
+	}
+	ord, err = o.store.transition(ctx, p, in.ID, to, false, func(tx *sqldb.Tx, o2 *Order) error {
+		o2.Lines, o2.Refunded = lines, o2.Refunded+amount
+		return errors.Join(
+			emit(ctx, o.store.outbox, tx, EventPaymentRefunded, o2.ID, OrderEvent{OrderID: o2.ID, Status: to, Amount: amount}),
+			emit(ctx, o.store.outbox, tx, EventOrderRefunded, o2.ID, OrderEvent{OrderID: o2.ID, Status: to, Amount: amount}))
+	})
+	if err != nil {
+		return UCPOrder{}, err
+	}
+	return o.cfg.orderView(ord), nil
+}
+
+func slicesIndex(lines []Line, id string) int {
+	for i, l := range lines {
+		if l.ID == id {
+			return i
+		}
+	}
+	return -1
+}
