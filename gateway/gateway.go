@@ -245,6 +245,11 @@ func (g *Gateway) Relay() *outbox.Relay { return g.relay }
 // database. It returns nil after a clean shutdown.
 func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	startErr := g.Start(ctx)
+	if startErr != nil && ctx.Err() != nil {
+		// Asked to stop while starting (SIGTERM during a long index
+		// build): a shutdown, not a failure.
+		startErr = nil
+	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	if startErr == nil {
@@ -301,6 +306,9 @@ func (g *Gateway) Start(ctx context.Context) error {
 	for _, m := range g.modules[g.started:] {
 		if s, ok := m.(mdk.Starter); ok {
 			if err := s.Start(ctx); err != nil {
+				// A module may have begun background work before failing:
+				// it is shut down with the others.
+				g.started++
 				return fmt.Errorf("module %s: start: %w", m.ID(), err)
 			}
 		}

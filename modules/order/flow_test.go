@@ -68,18 +68,67 @@ func TestCheckoutFlow(t *testing.T) {
 			_, err = call[order.OrderIDInput, order.UCPOrder](e.shopperA, e, "cancel_order", order.OrderIDInput{ID: o.ID})
 			wantErr(t, err, mdk.CodeConflict, "")
 		})
-		t.Run("OKCancelOrderVoidsPayment", func(t *testing.T) {
-			c := e.ready(t, e.anon, order.TokenSuccess, line(e.scarf, 1))
+		t.Run("OKCancelOrderVoidsPaymentAndRestocks", func(t *testing.T) {
+			scarfBefore, _ := e.stock(t, e.scarf)
+			tableBefore, _ := e.stock(t, e.table)
+			c := e.ready(t, e.anon, order.TokenSuccess, line(e.scarf, 2), line(e.table, 1))
 			done, err := e.complete(e.anon, c.ID, "k-cancel")
 			if err != nil {
 				t.Fatal(err)
 			}
-			o := must[order.UCPOrder](t, e.anon, e, "cancel_order", order.OrderIDInput{ID: done.Order.ID})
-			if o.Status != order.OrderCanceled || o.PaymentStatus != "voided" {
-				t.Fatalf("canceled %+v", o)
+			if onHand, _ := e.stock(t, e.scarf); onHand != scarfBefore-2 {
+				t.Fatalf("scarf on hand %d after the order, want %d", onHand, scarfBefore-2)
 			}
-			_, err = call[order.FulfillInput, order.UCPOrder](e.merchant, e, "fulfill_order", order.FulfillInput{ID: o.ID, TrackingNumber: "x"})
+			restocks := `SELECT COUNT(*) FROM product.reservations WHERE status = 'returned'`
+			returned := e.count(t, restocks)
+			for range 2 { // canceling twice is harmless: nothing comes back twice
+				o := must[order.UCPOrder](t, e.anon, e, "cancel_order", order.OrderIDInput{ID: done.Order.ID})
+				if o.Status != order.OrderCanceled || o.PaymentStatus != "voided" {
+					t.Fatalf("canceled %+v", o)
+				}
+				if onHand, res := e.stock(t, e.scarf); onHand != scarfBefore || res != 0 {
+					t.Fatalf("scarf stock %d/%d after cancel, want %d/0", onHand, res, scarfBefore)
+				}
+				if onHand, res := e.stock(t, e.table); onHand != tableBefore || res != 0 {
+					t.Fatalf("table stock %d/%d after cancel, want %d/0", onHand, res, tableBefore)
+				}
+				if n := e.count(t, restocks); n != returned+2 {
+					t.Fatalf("%d reservations returned, want %d", n, returned+2)
+				}
+			}
+			if n := e.count(t, `SELECT COUNT(*) FROM "order".outbox WHERE type = 'order.canceled' AND subject = $1`, done.Order.ID); n != 1 {
+				t.Fatalf("%d order.canceled events", n)
+			}
+			_, err = call[order.FulfillInput, order.UCPOrder](e.merchant, e, "fulfill_order", order.FulfillInput{ID: done.Order.ID, TrackingNumber: "x"})
 			wantErr(t, err, mdk.CodeConflict, "")
+		})
+		t.Run("OKMarkDelivered", func(t *testing.T) {
+			c := e.ready(t, e.shopperA, order.TokenSuccess, line(e.scarf, 1))
+			done, err := e.complete(e.shopperA, c.ID, "k-deliver")
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := order.OrderIDInput{ID: done.Order.ID}
+			_, err = call[order.OrderIDInput, order.UCPOrder](e.merchant, e, "mark_delivered", id)
+			wantErr(t, err, mdk.CodeConflict, "")
+			must[order.UCPOrder](t, e.merchant, e, "fulfill_order", order.FulfillInput{ID: id.ID, TrackingNumber: "1Z1"})
+			_, err = call[order.OrderIDInput, order.UCPOrder](e.shopperA, e, "mark_delivered", id)
+			wantErr(t, err, mdk.CodeForbidden, "")
+			for range 2 {
+				o := must[order.UCPOrder](t, e.merchant, e, "mark_delivered", id)
+				if o.Status != order.OrderDelivered || o.PaymentStatus != "captured" {
+					t.Fatalf("delivered %+v", o)
+				}
+			}
+			if n := e.count(t, `SELECT COUNT(*) FROM "order".outbox WHERE type = $1 AND subject = $2`, order.EventOrderDelivered, id.ID); n != 1 {
+				t.Fatalf("%d order.delivered events, want 1", n)
+			}
+			_, err = call[order.OrderIDInput, order.UCPOrder](e.shopperA, e, "cancel_order", id)
+			wantErr(t, err, mdk.CodeConflict, "")
+			r := must[order.UCPOrder](t, e.merchant, e, "refund_order", order.RefundInput{ID: id.ID})
+			if r.Status != order.OrderRefunded {
+				t.Fatalf("refund of delivered %+v", r)
+			}
 		})
 		t.Run("ErrDeclineReleasesStock", func(t *testing.T) {
 			before, _ := e.stock(t, e.table)

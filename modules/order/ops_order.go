@@ -190,8 +190,8 @@ func (o *ops) listOrders(ctx context.Context, f OrderFilter) (OrderList, error) 
 	return o.list(ctx, f, "")
 }
 
-// cancelOrder runs the cancel workflow (void payment → mark canceled) for
-// an order its owner may still cancel.
+// cancelOrder runs the cancel workflow (void payment → restock → mark
+// canceled) for an order its owner may still cancel.
 func (o *ops) cancelOrder(ctx context.Context, in OrderIDInput) (UCPOrder, error) {
 	p := mdk.PrincipalFrom(ctx)
 	ord, err := o.store.getOrder(ctx, o.store.db, p, in.ID, "")
@@ -204,6 +204,13 @@ func (o *ops) cancelOrder(ctx context.Context, in OrderIDInput) (UCPOrder, error
 	if ord.Status == OrderCanceled {
 		return o.cfg.orderView(ord), nil
 	}
+	if ord.Status == OrderPending {
+		// A pending order belongs to its checkout saga, which confirms it
+		// or cancels it itself; canceling here could race the saga's
+		// confirmation and leave a canceled order paid and its stock sold.
+		return UCPOrder{}, &mdk.Error{Code: mdk.CodeConflict, Retryable: true,
+			Message: fmt.Sprintf("order %s is still being placed; retry in a moment", ord.ID)}
+	}
 	if !CanTransition(ord.Status, OrderCanceled) {
 		return UCPOrder{}, mdk.Errorf(mdk.CodeConflict, "order %s is %s and can no longer be canceled; ask for a refund", ord.ID, ord.Status)
 	}
@@ -213,16 +220,18 @@ func (o *ops) cancelOrder(ctx context.Context, in OrderIDInput) (UCPOrder, error
 	return o.getOrder(ctx, in)
 }
 
-// voidForCancel voids an authorized payment (payment.void).
-func (o *ops) voidForCancel(ctx context.Context, in orderRef) (orderRef, error) {
+// voidForCancel voids an authorized payment (payment.void) and returns the
+// order's reservations for the restock that follows.
+func (o *ops) voidForCancel(ctx context.Context, in orderRef) (cancelRef, error) {
 	ord, err := o.store.getOrder(ctx, o.store.db, system, in.OrderID, "")
 	if err != nil {
-		return in, err
+		return cancelRef{}, err
 	}
+	out := cancelRef{OrderID: ord.ID, ReservationIDs: ord.ReservationIDs}
 	if ord.PaymentStatus != paymentAuthorized {
-		return in, nil
+		return out, nil
 	}
-	return in, o.voidAuthorization(ctx, authorizeInput(in), Authorization{ID: ord.PaymentID, Amount: ord.Total})
+	return out, o.voidAuthorization(ctx, authorizeInput(in), Authorization{ID: ord.PaymentID, Amount: ord.Total})
 }
 
 // markCanceled moves the order to canceled with order.canceled
@@ -253,6 +262,20 @@ func (o *ops) fulfillOrder(ctx context.Context, in FulfillInput) (UCPOrder, erro
 		return errors.Join(
 			emit(ctx, o.store.outbox, tx, EventPaymentCaptured, ord.ID, OrderEvent{OrderID: ord.ID, Status: ord.Status, Amount: ord.Total}),
 			emit(ctx, o.store.outbox, tx, EventOrderFulfilled, ord.ID, OrderEvent{OrderID: ord.ID, Status: ord.Status}))
+	})
+	if err != nil {
+		return UCPOrder{}, err
+	}
+	return o.cfg.orderView(ord), nil
+}
+
+// markDelivered records that a fulfilled order reached the buyer, with
+// order.delivered. Marking a delivered order again changes nothing; any
+// other status is a conflict, as the state machine allows delivery only
+// after fulfilment.
+func (o *ops) markDelivered(ctx context.Context, in OrderIDInput) (UCPOrder, error) {
+	ord, err := o.store.transition(ctx, mdk.PrincipalFrom(ctx), in.ID, OrderDelivered, true, func(tx *sqldb.Tx, ord *Order) error {
+		return emit(ctx, o.store.outbox, tx, EventOrderDelivered, ord.ID, OrderEvent{OrderID: ord.ID, Status: ord.Status})
 	})
 	if err != nil {
 		return UCPOrder{}, err

@@ -25,6 +25,11 @@ const (
 	OrderPartiallyRefunded OrderStatus = "partially_refunded"
 )
 
+// EventOrderDelivered is emitted when a fulfilled order reaches the buyer
+// (mark_delivered); the other order events are listed with the checkout
+// events.
+const EventOrderDelivered = "order.delivered"
+
 // transitions is the order state machine: the statuses each may move to.
 // Anything else is refused, so no code path can skip a step.
 var transitions = map[OrderStatus][]OrderStatus{

@@ -46,12 +46,25 @@ type Provider interface {
 // TestProvider is the built-in provider for development and tests, driven
 // by the token: tok_success authorizes, tok_decline is declined,
 // tok_escalate requires escalation, tok_fail_capture authorizes but fails
-// to capture. It remembers authorizations in memory only.
+// to capture. It remembers authorizations in memory only. Like a real
+// provider, it is idempotent by key: Authorize with a key it has seen
+// returns the first authorization and holds no more funds. It is safe for
+// concurrent use, and may be shared by several gateways to stand for an
+// external service that outlives them.
 type TestProvider struct {
 	mu    sync.Mutex
 	auths map[string]testAuth // by authorization ID
 	byKey map[string]string   // idempotency key → authorization ID
+	calls int                 // Authorize calls, declined ones included
+	after AfterAuthorize
 }
+
+// AfterAuthorize is a test hook run by TestProvider.Authorize once the
+// authorization is held, before it returns; a non-nil error is returned by
+// Authorize in place of the authorization. It lets tests stop a process at
+// the moment the provider has charged but the caller has not yet recorded
+// it.
+type AfterAuthorize func(ctx context.Context, key string, auth Authorization) error
 
 type testAuth struct {
 	token            string
@@ -65,7 +78,10 @@ func NewTestProvider() *TestProvider {
 }
 
 // Authorize implements Provider.
-func (p *TestProvider) Authorize(_ context.Context, key, token string, amount int64, _ string) (Authorization, error) {
+func (p *TestProvider) Authorize(ctx context.Context, key, token string, amount int64, _ string) (Authorization, error) {
+	p.mu.Lock()
+	p.calls++
+	p.mu.Unlock()
 	switch token {
 	case TokenDecline:
 		return Authorization{}, &mdk.Error{Code: CodePaymentDeclined, Field: "payment_token",
@@ -78,16 +94,36 @@ func (p *TestProvider) Authorize(_ context.Context, key, token string, amount in
 		return Authorization{}, &mdk.Error{Code: CodePaymentDeclined, Field: "payment_token",
 			Message: "unknown payment token; the test provider accepts tok_success, tok_decline, tok_escalate and tok_fail_capture"}
 	}
+	auth, after := p.hold(key, token, amount)
+	if after != nil {
+		if err := after(ctx, key, auth); err != nil {
+			return Authorization{}, err
+		}
+	}
+	return auth, nil
+}
+
+// hold returns the authorization for key, creating it on the key's first
+// call, with the hook to run after it.
+func (p *TestProvider) hold(key, token string, amount int64) (Authorization, AfterAuthorize) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if id, ok := p.byKey[key]; ok {
-		return Authorization{ID: id, Amount: p.auths[id].amount}, nil
+		return Authorization{ID: id, Amount: p.auths[id].amount}, p.after
 	}
 	sum := sha256.Sum256([]byte(key))
 	id := "auth_" + hex.EncodeToString(sum[:12])
 	p.byKey[key] = id
 	p.auths[id] = testAuth{token: token, amount: amount}
-	return Authorization{ID: id, Amount: amount}, nil
+	return Authorization{ID: id, Amount: amount}, p.after
+}
+
+// SetAfterAuthorize installs fn as the hook every later Authorize runs
+// once it holds the funds; nil removes it. For tests only.
+func (p *TestProvider) SetAfterAuthorize(fn AfterAuthorize) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.after = fn
 }
 
 // Capture implements Provider.
@@ -146,4 +182,13 @@ func (p *TestProvider) Authorizations() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.auths)
+}
+
+// Calls returns how many times Authorize was called, declines and repeats
+// of a key included; against Authorizations it shows a retried step
+// reached the provider again but was answered from its idempotency key.
+func (p *TestProvider) Calls() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.calls
 }

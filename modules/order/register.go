@@ -53,7 +53,7 @@ func (o *ops) register(r *mdk.Registry) error {
 			Handle: o.listMyOrders,
 		}),
 		mdk.Register(r, mdk.Operation[OrderIDInput, UCPOrder]{
-			Name: "cancel_order", Description: "Cancel an order that has not been fulfilled yet; the payment is voided. Canceling twice is harmless." + orderShape,
+			Name: "cancel_order", Description: "Cancel an order that has not been fulfilled yet; the payment is voided and the items go back to stock. Canceling twice is harmless." + orderShape,
 			Access: mdk.AccessPublic, Effect: mdk.EffectDestructive, Idempotent: true,
 			Handle: o.cancelOrder,
 		}),
@@ -66,6 +66,11 @@ func (o *ops) register(r *mdk.Registry) error {
 			Name: "fulfill_order", Description: "Mark a confirmed order shipped with its tracking number; captures the payment." + orderShape,
 			Access: mdk.AccessMerchant, Effect: mdk.EffectWrite,
 			Handle: o.fulfillOrder,
+		}),
+		mdk.Register(r, mdk.Operation[OrderIDInput, UCPOrder]{
+			Name: "mark_delivered", Description: "Mark a fulfilled order delivered to the buyer. Marking it again is harmless." + orderShape,
+			Access: mdk.AccessMerchant, Effect: mdk.EffectWrite, Idempotent: true,
+			Handle: o.markDelivered,
 		}),
 		mdk.Register(r, mdk.Operation[RefundInput, UCPOrder]{
 			Name: "refund_order", Description: "Refund a fulfilled order in full (no lines) or some units of some lines." + orderShape,

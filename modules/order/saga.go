@@ -19,6 +19,7 @@ import (
 const (
 	stepReserve   = "inventory.reserve"
 	stepCommit    = "inventory.commit"
+	stepRestock   = "inventory.restock"
 	stepCreate    = "order.create"
 	stepConfirm   = "order.confirm"
 	stepAuthorize = "payment.authorize"
@@ -54,8 +55,17 @@ func (o reserveOutput) ids() []string {
 	return ids
 }
 
+// settleInput is the input of inventory.commit and inventory.restock.
 type settleInput struct {
 	ReservationIDs []string `json:"reservation_ids"`
+}
+
+// cancelRef is payment.void's output in the cancel workflow: the order and
+// the reservations its stock was committed under, read when the void ran,
+// for inventory.restock. A pending order has none.
+type cancelRef struct {
+	OrderID        string   `json:"order_id"`
+	ReservationIDs []string `json:"reservation_ids,omitempty"`
 }
 
 // sagaInput is the checkout workflow's input.
@@ -78,9 +88,10 @@ type confirmInput struct {
 }
 
 // checkoutSaga is the checkout workflow: reserve stock → create the order
-// (pending) → authorize payment → confirm the order (checkout completed,
-// order.placed) → commit stock. Commit is last because a committed
-// reservation can't be released: nothing after it may fail.
+// (pending) → authorize payment → commit stock → confirm the order
+// (checkout completed, order.placed). Confirm is last so order.placed is
+// only ever announced for an order that holds its stock and payment; if it
+// fails, the reservation's compensation restocks the committed units.
 type checkoutSaga struct {
 	checkout *mdk.Workflow[sagaInput, orderRef]
 	cancel   *mdk.Workflow[orderRef, orderRef]
@@ -91,7 +102,7 @@ func (o *ops) registerSaga(e mdk.WorkflowEngine) error {
 		mdk.RegisterStep(e, mdk.Step[sagaInput, orderRef]{ID: stepCreate, Run: o.createOrder, Compensate: o.abandonOrder}),
 		mdk.RegisterStep(e, mdk.Step[authorizeInput, Authorization]{ID: stepAuthorize, Run: o.authorize, Compensate: o.voidAuthorization}),
 		mdk.RegisterStep(e, mdk.Step[confirmInput, orderRef]{ID: stepConfirm, Run: o.confirmOrder, Compensate: o.unconfirm}),
-		mdk.RegisterStep(e, mdk.Step[orderRef, orderRef]{ID: stepVoid, Run: o.voidForCancel}),
+		mdk.RegisterStep(e, mdk.Step[orderRef, cancelRef]{ID: stepVoid, Run: o.voidForCancel}),
 		mdk.RegisterStep(e, mdk.Step[orderRef, orderRef]{ID: stepCancel, Run: o.markCanceled}),
 	)
 	if err != nil {
@@ -108,23 +119,31 @@ func (o *ops) registerSaga(e mdk.WorkflowEngine) error {
 		ref, err := create.Output(r)
 		return authorizeInput(ref), err
 	}, create.Name())
-	confirm := mdk.AddStep[orderRef](wf, "confirm", stepConfirm, func(_ sagaInput, r mdk.Results) (confirmInput, error) {
+	commit := mdk.AddStep[settleOutputIgnored](wf, "commit", stepCommit, func(_ sagaInput, r mdk.Results) (settleInput, error) {
+		res, err := reserve.Output(r)
+		return settleInput{ReservationIDs: res.ids()}, err
+	}, authorize.Name(), reserve.Name())
+	mdk.AddStep[orderRef](wf, "confirm", stepConfirm, func(_ sagaInput, r mdk.Results) (confirmInput, error) {
 		ref, err := create.Output(r)
 		if err != nil {
 			return confirmInput{}, err
 		}
 		res, err := reserve.Output(r)
 		return confirmInput{OrderID: ref.OrderID, ReservationIDs: res.ids()}, err
-	}, authorize.Name(), reserve.Name())
-	mdk.AddStep[settleOutputIgnored](wf, "commit", stepCommit, func(_ sagaInput, r mdk.Results) (settleInput, error) {
-		res, err := reserve.Output(r)
-		return settleInput{ReservationIDs: res.ids()}, err
-	}, confirm.Name())
+	}, commit.Name(), create.Name())
 	wf.SetOutput(func(_ sagaInput, r mdk.Results) (orderRef, error) { return create.Output(r) })
 
+	// The cancel workflow: void the payment → return the committed units
+	// to stock → mark the order canceled. Canceling is last so an order is
+	// never shown canceled while its money or stock is still held; every
+	// step is idempotent, so a resumed or repeated run finishes the job.
 	cancel := mdk.NewWorkflow[orderRef, orderRef](workflowCancel)
-	void := mdk.AddStep[orderRef](cancel, "void", stepVoid, func(in orderRef, _ mdk.Results) (orderRef, error) { return in, nil })
-	mark := mdk.AddStep[orderRef](cancel, "cancel", stepCancel, func(in orderRef, _ mdk.Results) (orderRef, error) { return in, nil }, void.Name())
+	void := mdk.AddStep[cancelRef](cancel, "void", stepVoid, func(in orderRef, _ mdk.Results) (orderRef, error) { return in, nil })
+	restock := mdk.AddStep[settleOutputIgnored](cancel, "restock", stepRestock, func(_ orderRef, r mdk.Results) (settleInput, error) {
+		ref, err := void.Output(r)
+		return settleInput{ReservationIDs: ref.ReservationIDs}, err
+	}, void.Name())
+	mark := mdk.AddStep[orderRef](cancel, "cancel", stepCancel, func(in orderRef, _ mdk.Results) (orderRef, error) { return in, nil }, restock.Name())
 	cancel.SetOutput(func(_ orderRef, r mdk.Results) (orderRef, error) { return mark.Output(r) })
 
 	if err := errors.Join(e.RegisterWorkflow(wf.Spec()), e.RegisterWorkflow(cancel.Spec())); err != nil {
@@ -134,8 +153,8 @@ func (o *ops) registerSaga(e mdk.WorkflowEngine) error {
 	return nil
 }
 
-// settleOutputIgnored stands for inventory.commit's output, which the saga
-// does not read.
+// settleOutputIgnored stands for the output of inventory.commit and
+// inventory.restock, which the workflows do not read.
 type settleOutputIgnored = json.RawMessage
 
 // createOrder writes the checkout's order as pending (order.create). One

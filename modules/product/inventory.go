@@ -27,6 +27,14 @@ import (
 //	                   leave on_hand (sold). Committing twice does nothing;
 //	                   a reservation past its expiry is reservation_expired,
 //	                   a released one a conflict.
+//	inventory.restock  RestockInput → SettleOutput: committed → returned, the
+//	                   sold units come back to on_hand (a canceled order).
+//	                   A held reservation is released instead, and a
+//	                   released, expired or returned one is left alone, so
+//	                   restock is safe on any reservation and running it
+//	                   twice changes nothing. An empty list restocks
+//	                   nothing: an order canceled before confirmation
+//	                   holds no committed stock.
 //
 // Every unit moved emits inventory.changed for its variant, in the same
 // transaction.
@@ -34,6 +42,7 @@ const (
 	StepReserve = "inventory.reserve"
 	StepRelease = "inventory.release"
 	StepCommit  = "inventory.commit"
+	StepRestock = "inventory.restock"
 )
 
 // CodeReservationExpired is returned when committing a reservation whose
@@ -41,7 +50,9 @@ const (
 const CodeReservationExpired mdk.Code = "reservation_expired"
 
 // ReservationStatus is where a hold on stock is: held until it is
-// committed (sold), released (checkout cancelled) or expired (swept).
+// committed (sold), released (checkout cancelled) or expired (swept); a
+// committed one is returned when its order is canceled and its units go
+// back on the shelf.
 type ReservationStatus string
 
 const (
@@ -49,6 +60,7 @@ const (
 	ReservationCommitted ReservationStatus = "committed"
 	ReservationReleased  ReservationStatus = "released"
 	ReservationExpired   ReservationStatus = "expired"
+	ReservationReturned  ReservationStatus = "returned"
 )
 
 // Limits on one reservation request.
@@ -100,6 +112,12 @@ type SettleInput struct {
 	ReservationIDs []string `json:"reservation_ids"`
 }
 
+// RestockInput is the input of inventory.restock: the reservations of an
+// order being canceled, possibly none.
+type RestockInput struct {
+	ReservationIDs []string `json:"reservation_ids"`
+}
+
 // SettleOutput gives each reservation's status after the step, in input
 // order.
 type SettleOutput struct {
@@ -127,11 +145,16 @@ func (in ReserveInput) Validate() error {
 }
 
 // Validate checks the reservation IDs.
-func (in SettleInput) Validate() error {
-	if len(in.ReservationIDs) == 0 || len(in.ReservationIDs) > maxReserveLines {
-		return mdk.Invalid("reservation_ids", "give between 1 and %d reservation IDs", maxReserveLines)
+func (in SettleInput) Validate() error { return validateReservationIDs(in.ReservationIDs, 1) }
+
+// Validate checks the reservation IDs; an empty list is allowed.
+func (in RestockInput) Validate() error { return validateReservationIDs(in.ReservationIDs, 0) }
+
+func validateReservationIDs(ids []string, least int) error {
+	if len(ids) < least || len(ids) > maxReserveLines {
+		return mdk.Invalid("reservation_ids", "give between %d and %d reservation IDs", least, maxReserveLines)
 	}
-	for i, id := range in.ReservationIDs {
+	for i, id := range ids {
 		if id == "" {
 			return mdk.Invalid(fmt.Sprintf("reservation_ids[%d]", i), "is required")
 		}
@@ -166,11 +189,27 @@ func (m *Module) Commit(ctx context.Context, in SettleInput) (SettleOutput, erro
 	return m.settle(ctx, in, ReservationCommitted)
 }
 
+// Restock returns the units of committed reservations to on hand and
+// releases held ones (inventory.restock).
+func (m *Module) Restock(ctx context.Context, in RestockInput) (SettleOutput, error) {
+	if err := in.Validate(); err != nil {
+		return SettleOutput{}, err
+	}
+	if len(in.ReservationIDs) == 0 {
+		return SettleOutput{Reservations: []Reservation{}}, nil
+	}
+	return m.settleIDs(ctx, in.ReservationIDs, ReservationReturned)
+}
+
 func (m *Module) settle(ctx context.Context, in SettleInput, to ReservationStatus) (SettleOutput, error) {
 	if err := in.Validate(); err != nil {
 		return SettleOutput{}, err
 	}
-	rs, err := m.store.settle(ctx, in.ReservationIDs, to)
+	return m.settleIDs(ctx, in.ReservationIDs, to)
+}
+
+func (m *Module) settleIDs(ctx context.Context, ids []string, to ReservationStatus) (SettleOutput, error) {
+	rs, err := m.store.settle(ctx, ids, to)
 	if err != nil {
 		return SettleOutput{}, err
 	}
@@ -182,11 +221,14 @@ func (m *Module) registerSteps(e mdk.WorkflowEngine) error {
 	if err := mdk.RegisterStep(e, mdk.Step[ReserveInput, ReserveOutput]{
 		ID:  StepReserve,
 		Run: m.Reserve,
+		// Undoing a reservation restocks it: a held one is released, and
+		// one a later step already committed gets its units back, so a saga
+		// may commit stock before its last step and still compensate.
 		Compensate: func(ctx context.Context, _ ReserveInput, out ReserveOutput) error {
 			if len(out.Reservations) == 0 {
 				return nil
 			}
-			_, err := m.Release(ctx, SettleInput{ReservationIDs: out.IDs()})
+			_, err := m.Restock(ctx, RestockInput{ReservationIDs: out.IDs()})
 			return err
 		},
 	}); err != nil {
@@ -195,7 +237,10 @@ func (m *Module) registerSteps(e mdk.WorkflowEngine) error {
 	if err := mdk.RegisterStep(e, mdk.Step[SettleInput, SettleOutput]{ID: StepRelease, Run: m.Release}); err != nil {
 		return err
 	}
-	return mdk.RegisterStep(e, mdk.Step[SettleInput, SettleOutput]{ID: StepCommit, Run: m.Commit})
+	if err := mdk.RegisterStep(e, mdk.Step[SettleInput, SettleOutput]{ID: StepCommit, Run: m.Commit}); err != nil {
+		return err
+	}
+	return mdk.RegisterStep(e, mdk.Step[RestockInput, SettleOutput]{ID: StepRestock, Run: m.Restock})
 }
 
 // sweepBatch is how many expired reservations one transaction returns;

@@ -2,6 +2,7 @@ package product_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -223,4 +224,104 @@ func TestReservationExpiry(t *testing.T) {
 			}
 		})
 	}, "HYPERRR_PRODUCT_RESERVATION_TTL="+ttl.String(), "HYPERRR_PRODUCT_SWEEP_INTERVAL=25ms")
+}
+
+// sell reserves and commits qty units of a variant, as a placed order does.
+func sell(t *testing.T, env *catalogEnv, variantID string, qty int64) product.ReserveOutput {
+	t.Helper()
+	res, err := reserveOne(context.Background(), env, variantID, qty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.m.Commit(context.Background(), product.SettleInput{ReservationIDs: res.IDs()}); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestRestock(t *testing.T) {
+	eachCatalog(t, func(t *testing.T, env *catalogEnv) {
+		v := env.create(t, scarf("RESTOCK-1", 5)).Variants[0]
+		t.Run("OKCommittedUnitsReturn", func(t *testing.T) {
+			res := sell(t, env, v.ID, 2)
+			if inv := env.stock(t, v.ID); inv != (product.Inventory{OnHand: 3, Available: 3}) {
+				t.Fatalf("after commit %+v", inv)
+			}
+			n := len(env.events(t))
+			in := product.RestockInput{ReservationIDs: append(res.IDs(), res.IDs()[0])}
+			for range 2 {
+				out, err := env.m.Restock(inStep("run-restock", "restock"), in)
+				if err != nil || len(out.Reservations) != 2 || out.Reservations[0].Status != product.ReservationReturned {
+					t.Fatalf("restock %+v err=%v", out, err)
+				}
+			}
+			if inv := env.stock(t, v.ID); inv != (product.Inventory{OnHand: 5, Available: 5}) {
+				t.Fatalf("after restock %+v", inv)
+			}
+			evs := env.eventsSince(t, n)
+			if len(evs) != 1 || evs[0].Type != product.EventInventoryChanged {
+				t.Fatalf("restock events %+v, want one inventory.changed", evs)
+			}
+			var ev product.InventoryEvent
+			if err := json.Unmarshal(evs[0].Data, &ev); err != nil || ev.VariantID != v.ID || ev.OnHand != 5 || ev.Available != 5 {
+				t.Fatalf("event data %s err=%v", evs[0].Data, err)
+			}
+			if _, err := env.m.Release(context.Background(), product.SettleInput{ReservationIDs: res.IDs()}); err != nil {
+				t.Fatalf("release of a returned reservation: %v", err)
+			}
+			_, err := env.m.Commit(context.Background(), product.SettleInput{ReservationIDs: res.IDs()})
+			wantErr(t, err, mdk.CodeConflict, "reservation_ids[0]")
+			if inv := env.stock(t, v.ID); inv.OnHand != 5 {
+				t.Fatalf("settling a returned reservation moved stock: %+v", inv)
+			}
+		})
+		t.Run("OKHeldIsReleased", func(t *testing.T) {
+			res, err := reserveOne(context.Background(), env, v.ID, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := env.m.Restock(context.Background(), product.RestockInput{ReservationIDs: res.IDs()})
+			if err != nil || out.Reservations[0].Status != product.ReservationReleased {
+				t.Fatalf("restock of held %+v err=%v", out, err)
+			}
+			if inv := env.stock(t, v.ID); inv != (product.Inventory{OnHand: 5, Available: 5}) {
+				t.Fatalf("after restock of held %+v", inv)
+			}
+			n := len(env.events(t))
+			out, err = env.m.Restock(context.Background(), product.RestockInput{ReservationIDs: res.IDs()})
+			if err != nil || out.Reservations[0].Status != product.ReservationReleased {
+				t.Fatalf("restock of released %+v err=%v", out, err)
+			}
+			if evs := env.eventsSince(t, n); len(evs) != 0 {
+				t.Fatalf("restock of a released reservation emitted %+v", evs)
+			}
+		})
+		t.Run("OKConcurrent", func(t *testing.T) {
+			res := sell(t, env, v.ID, 4)
+			var wg sync.WaitGroup
+			for range 8 {
+				wg.Go(func() {
+					if _, err := env.m.Restock(context.Background(), product.RestockInput{ReservationIDs: res.IDs()}); err != nil {
+						t.Errorf("concurrent restock: %v", err)
+					}
+				})
+			}
+			wg.Wait()
+			if inv := env.stock(t, v.ID); inv != (product.Inventory{OnHand: 5, Available: 5}) {
+				t.Fatalf("after concurrent restocks %+v, want 5 on hand", inv)
+			}
+		})
+		t.Run("OKEmpty", func(t *testing.T) {
+			out, err := env.m.Restock(context.Background(), product.RestockInput{})
+			if err != nil || len(out.Reservations) != 0 {
+				t.Fatalf("empty restock %+v err=%v", out, err)
+			}
+		})
+		t.Run("ErrInput", func(t *testing.T) {
+			_, err := env.m.Restock(context.Background(), product.RestockInput{ReservationIDs: []string{"res_nope"}})
+			wantErr(t, err, mdk.CodeNotFound, "reservation_ids[0]")
+			_, err = env.m.Restock(context.Background(), product.RestockInput{ReservationIDs: []string{""}})
+			wantErr(t, err, mdk.CodeInvalid, "reservation_ids[0]")
+		})
+	})
 }

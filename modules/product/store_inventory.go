@@ -65,6 +65,7 @@ func (s *store) moveUnits(ctx context.Context, tx *sqldb.Tx, set, variantID stri
 const (
 	setRelease = `reserved = reserved - $1`
 	setCommit  = `on_hand = on_hand - $1, reserved = reserved - $1`
+	setRestock = `on_hand = on_hand + $1`
 )
 
 // transition moves a reservation from one status to another if it is
@@ -226,11 +227,14 @@ func (s *store) outOfStock(ctx context.Context, tx *sqldb.Tx, i int, l ReserveLi
 		Message: fmt.Sprintf("%s has only %d available; %d were asked for", sku, max(available, 0), l.Quantity)}
 }
 
-// settle moves held reservations to status to (released or committed) and
-// their units with set, all or none. Reservations already in to (or, for
-// a release, expired) are left as they are, which makes settle
-// idempotent. Errors: not_found, conflict (released vs committed),
-// reservation_expired (commit after expiry).
+// settle moves each reservation toward to, and its units with it, all or
+// none: held → committed (sold), held → released (back to available),
+// committed → returned (back on hand) and, for to returned, held →
+// released. A reservation already where to leads (or, for a release or
+// restock, expired or released) is left as it is, which makes settle
+// idempotent; the conditional status update keeps concurrent calls from
+// moving units twice. Errors: not_found, conflict (released vs
+// committed), reservation_expired (commit after expiry).
 func (s *store) settle(ctx context.Context, ids []string, to ReservationStatus) ([]Reservation, error) {
 	var out []Reservation
 	err := s.db.Tx(ctx, func(tx *sqldb.Tx) error {
@@ -250,22 +254,18 @@ func (s *store) settle(ctx context.Context, ids []string, to ReservationStatus) 
 			if err := checkSettle(r, to, now, field); err != nil {
 				return err
 			}
-			if r.Status == ReservationHeld {
-				moved, err := s.transition(ctx, tx, id, ReservationHeld, to)
+			if next, set, ok := settleMove(r.Status, to); ok {
+				moved, err := s.transition(ctx, tx, id, r.Status, next)
 				if err != nil {
 					return err
 				}
 				if moved {
-					set := setRelease
-					if to == ReservationCommitted {
-						set = setCommit
-					}
 					e, err := s.moveUnits(ctx, tx, set, r.VariantID, r.Quantity)
 					if err != nil {
 						return err
 					}
 					changes = append(changes, e)
-					r.Status = to
+					r.Status = next
 				}
 			}
 			out[i] = r
@@ -279,9 +279,27 @@ func (s *store) settle(ctx context.Context, ids []string, to ReservationStatus) 
 	return out, nil
 }
 
+// settleMove says where a reservation in from goes when settled toward
+// to, and how its units move (a moveUnits assignment); false when it
+// stays as it is.
+func settleMove(from, to ReservationStatus) (ReservationStatus, string, bool) {
+	switch {
+	case from == ReservationHeld && to == ReservationCommitted:
+		return ReservationCommitted, setCommit, true
+	case from == ReservationHeld && (to == ReservationReleased || to == ReservationReturned):
+		return ReservationReleased, setRelease, true
+	case from == ReservationCommitted && to == ReservationReturned:
+		return ReservationReturned, setRestock, true
+	}
+	return "", "", false
+}
+
 func verb(to ReservationStatus) string {
-	if to == ReservationCommitted {
+	switch to {
+	case ReservationCommitted:
 		return "commit"
+	case ReservationReturned:
+		return "restock"
 	}
 	return "release"
 }
@@ -289,14 +307,14 @@ func verb(to ReservationStatus) string {
 // checkSettle says whether r may move to to.
 func checkSettle(r Reservation, to ReservationStatus, now time.Time, field string) error {
 	switch {
-	case r.Status == to:
+	case r.Status == to, to == ReservationReturned:
 		return nil
-	case to == ReservationReleased && r.Status == ReservationExpired:
-		return nil // its units went back when it expired
+	case to == ReservationReleased && (r.Status == ReservationExpired || r.Status == ReservationReturned):
+		return nil // its units are back already
 	case to == ReservationReleased && r.Status == ReservationCommitted:
-		return &mdk.Error{Code: mdk.CodeConflict, Field: field, Message: fmt.Sprintf("reservation %s was committed to an order, so its units are sold; restock them with set_stock instead", r.ID)}
-	case to == ReservationCommitted && r.Status == ReservationReleased:
-		return &mdk.Error{Code: mdk.CodeConflict, Field: field, Message: fmt.Sprintf("reservation %s was released; reserve the stock again", r.ID)}
+		return &mdk.Error{Code: mdk.CodeConflict, Field: field, Message: fmt.Sprintf("reservation %s was committed to an order, so its units are sold; cancel the order (inventory.restock) to return them", r.ID)}
+	case to == ReservationCommitted && (r.Status == ReservationReleased || r.Status == ReservationReturned):
+		return &mdk.Error{Code: mdk.CodeConflict, Field: field, Message: fmt.Sprintf("reservation %s was %s; reserve the stock again", r.ID, r.Status)}
 	case to == ReservationCommitted && (r.Status == ReservationExpired || !now.Before(r.ExpiresAt)):
 		return &mdk.Error{Code: CodeReservationExpired, Field: field, Message: fmt.Sprintf("reservation %s expired at %s and its units may be sold to someone else; reserve the stock again", r.ID, r.ExpiresAt.Format(time.RFC3339))}
 	}
