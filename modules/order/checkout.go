@@ -1,7 +1,8 @@
 // Package order is commerce.order: checkout sessions, the checkout saga
-// that turns one into an order (reserve stock → create order → authorize
-// payment → confirm → commit stock, compensated in reverse on failure), and
-// the order lifecycle. It reaches the catalog and the cart through
+// that turns one into an order (hold the checkout → reserve stock → create
+// order → authorize payment → commit stock → confirm, compensated in
+// reverse on failure), and the order lifecycle, whose capture and refunds
+// also run as workflows. It reaches the catalog and the cart through
 // interfaces it declares, and the inventory through workflow steps by ID.
 package order
 

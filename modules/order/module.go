@@ -133,6 +133,9 @@ func (m *Module) Init(ctx context.Context, rt *mdk.Runtime) error {
 	if err := m.ops.registerSaga(rt.Workflows); err != nil {
 		return err
 	}
+	if m.ops.money, err = m.ops.registerMoney(rt.Workflows); err != nil {
+		return err
+	}
 	return m.ops.register(rt.Ops)
 }
 

@@ -132,6 +132,7 @@ type ops struct {
 	engine   mdk.WorkflowEngine
 	idem     *idempotency.Store
 	saga     *checkoutSaga
+	money    moneyWorkflows
 }
 
 // priceLines builds priced lines from variant IDs and quantities: every

@@ -243,30 +243,26 @@ func (o *ops) markCanceled(ctx context.Context, in orderRef) (orderRef, error) {
 	return in, err
 }
 
-// fulfillOrder captures the payment and marks the order shipped.
+// fulfillOrder captures the payment and marks the order shipped, through
+// the fulfil workflow keyed by the order: concurrent or repeated calls
+// capture once. Fulfilling again with the same tracking number returns the
+// fulfilled order.
 func (o *ops) fulfillOrder(ctx context.Context, in FulfillInput) (UCPOrder, error) {
 	ord, err := o.store.getOrder(ctx, o.store.db, mdk.PrincipalFrom(ctx), in.ID, "")
 	if err != nil {
 		return UCPOrder{}, err
 	}
+	if ord.Status == OrderFulfilled && ord.TrackingNumber == in.TrackingNumber {
+		return o.cfg.orderView(ord), nil
+	}
 	if !CanTransition(ord.Status, OrderFulfilled) {
 		return UCPOrder{}, mdk.Errorf(mdk.CodeConflict, "order %s is %s and can't be fulfilled", ord.ID, ord.Status)
 	}
-	if ord.PaymentStatus == paymentAuthorized {
-		if err := o.payments.Capture(ctx, "capture/"+ord.ID, ord.PaymentID, ord.Total); err != nil {
-			return UCPOrder{}, err
-		}
-	}
-	ord, err = o.store.transition(ctx, mdk.PrincipalFrom(ctx), in.ID, OrderFulfilled, false, func(tx *sqldb.Tx, ord *Order) error {
-		ord.TrackingNumber, ord.PaymentStatus = in.TrackingNumber, paymentCaptured
-		return errors.Join(
-			emit(ctx, o.store.outbox, tx, EventPaymentCaptured, ord.ID, OrderEvent{OrderID: ord.ID, Status: ord.Status, Amount: ord.Total}),
-			emit(ctx, o.store.outbox, tx, EventOrderFulfilled, ord.ID, OrderEvent{OrderID: ord.ID, Status: ord.Status}))
-	})
-	if err != nil {
+	plan := fulfillPlan{OrderID: ord.ID, TrackingNumber: in.TrackingNumber}
+	if _, err := executeOnce(ctx, o.engine, o.money.fulfill, plan, "fulfill/"+ord.ID); err != nil {
 		return UCPOrder{}, err
 	}
-	return o.cfg.orderView(ord), nil
+	return o.getOrder(ctx, OrderIDInput{ID: ord.ID})
 }
 
 // markDelivered records that a fulfilled order reached the buyer, with
@@ -283,7 +279,10 @@ func (o *ops) markDelivered(ctx context.Context, in OrderIDInput) (UCPOrder, err
 	return o.cfg.orderView(ord), nil
 }
 
-// refundOrder refunds the whole order or some units of some lines.
+// refundOrder refunds the whole order or some units of some lines, through
+// the refund workflow keyed by the order and the amount refunded so far:
+// concurrent or repeated calls for the same refund refund once, and a
+// different refund racing it gets a conflict to retry.
 func (o *ops) refundOrder(ctx context.Context, in RefundInput) (UCPOrder, error) {
 	p := mdk.PrincipalFrom(ctx)
 	ord, err := o.store.getOrder(ctx, o.store.db, p, in.ID, "")
@@ -323,19 +322,11 @@ func (o *ops) refundOrder(ctx context.Context, in RefundInput) (UCPOrder, error)
 	if amount <= 0 {
 		return UCPOrder{}, mdk.Invalid("lines", "nothing left to refund on order %s", ord.ID)
 	}
-	if err := o.payments.Refund(ctx, fmt.Sprintf("refund/%s/%d", ord.ID, ord.Refunded), ord.PaymentID, amount); err != nil {
+	plan := refundPlan{OrderID: ord.ID, Lines: lines, Amount: amount, Before: ord.Refunded, To: to}
+	if _, err := executeOnce(ctx, o.engine, o.money.refund, plan, fmt.Sprintf("refund/%s/%d", ord.ID, ord.Refunded)); err != nil {
 		return UCPOrder{}, err
 	}
-	ord, err = o.store.transition(ctx, p, in.ID, to, false, func(tx *sqldb.Tx, o2 *Order) error {
-		o2.Lines, o2.Refunded = lines, o2.Refunded+amount
-		return errors.Join(
-			emit(ctx, o.store.outbox, tx, EventPaymentRefunded, o2.ID, OrderEvent{OrderID: o2.ID, Status: to, Amount: amount}),
-			emit(ctx, o.store.outbox, tx, EventOrderRefunded, o2.ID, OrderEvent{OrderID: o2.ID, Status: to, Amount: amount}))
-	})
-	if err != nil {
-		return UCPOrder{}, err
-	}
-	return o.cfg.orderView(ord), nil
+	return o.getOrder(ctx, OrderIDInput{ID: ord.ID})
 }
 
 func slicesIndex(lines []Line, id string) int {

@@ -57,6 +57,10 @@ type TestProvider struct {
 	byKey map[string]string   // idempotency key → authorization ID
 	calls int                 // Authorize calls, declined ones included
 	after AfterAuthorize
+	// done holds the keys of the captures and refunds applied: a repeat
+	// of one is answered without applying it again.
+	done              map[string]bool
+	captures, refunds int
 }
 
 // AfterAuthorize is a test hook run by TestProvider.Authorize once the
@@ -74,7 +78,7 @@ type testAuth struct {
 
 // NewTestProvider returns an empty TestProvider.
 func NewTestProvider() *TestProvider {
-	return &TestProvider{auths: map[string]testAuth{}, byKey: map[string]string{}}
+	return &TestProvider{auths: map[string]testAuth{}, byKey: map[string]string{}, done: map[string]bool{}}
 }
 
 // Authorize implements Provider.
@@ -126,10 +130,13 @@ func (p *TestProvider) SetAfterAuthorize(fn AfterAuthorize) {
 	p.after = fn
 }
 
-// Capture implements Provider.
-func (p *TestProvider) Capture(_ context.Context, _, authID string, _ int64) error {
+// Capture implements Provider; a repeated key captures nothing more.
+func (p *TestProvider) Capture(_ context.Context, key, authID string, _ int64) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.done[key] {
+		return nil
+	}
 	a, ok := p.auths[authID]
 	switch {
 	case !ok:
@@ -141,6 +148,8 @@ func (p *TestProvider) Capture(_ context.Context, _, authID string, _ int64) err
 	}
 	a.captured = true
 	p.auths[authID] = a
+	p.done[key] = true
+	p.captures++
 	return nil
 }
 
@@ -160,10 +169,13 @@ func (p *TestProvider) Void(_ context.Context, _, authID string) error {
 	return nil
 }
 
-// Refund implements Provider.
-func (p *TestProvider) Refund(_ context.Context, _, authID string, amount int64) error {
+// Refund implements Provider; a repeated key refunds nothing more.
+func (p *TestProvider) Refund(_ context.Context, key, authID string, amount int64) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.done[key] {
+		return nil
+	}
 	a, ok := p.auths[authID]
 	if !ok || !a.captured {
 		return mdk.Errorf(mdk.CodeConflict, "authorization %s was not captured; void it instead", authID)
@@ -173,6 +185,8 @@ func (p *TestProvider) Refund(_ context.Context, _, authID string, amount int64)
 	}
 	a.refunded += amount
 	p.auths[authID] = a
+	p.done[key] = true
+	p.refunds++
 	return nil
 }
 
@@ -191,4 +205,20 @@ func (p *TestProvider) Calls() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.calls
+}
+
+// Captures and Refunds return how many captures and refunds the provider
+// applied, repeats of a key left out; tests use them to prove a retried or
+// concurrent fulfilment or refund moved the money once.
+func (p *TestProvider) Captures() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.captures
+}
+
+// Refunds: see Captures.
+func (p *TestProvider) Refunds() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refunds
 }

@@ -63,8 +63,8 @@ func (o *ops) register(r *mdk.Registry) error {
 			Handle: o.listOrders,
 		}),
 		mdk.Register(r, mdk.Operation[FulfillInput, UCPOrder]{
-			Name: "fulfill_order", Description: "Mark a confirmed order shipped with its tracking number; captures the payment." + orderShape,
-			Access: mdk.AccessMerchant, Effect: mdk.EffectWrite,
+			Name: "fulfill_order", Description: "Mark a confirmed order shipped with its tracking number; captures the payment. Repeating it with the same tracking number returns the order." + orderShape,
+			Access: mdk.AccessMerchant, Effect: mdk.EffectWrite, Idempotent: true,
 			Handle: o.fulfillOrder,
 		}),
 		mdk.Register(r, mdk.Operation[OrderIDInput, UCPOrder]{

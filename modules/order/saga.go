@@ -17,6 +17,7 @@ import (
 // commerce.product and are reached by ID; reserveInput and friends mirror
 // their JSON shapes.
 const (
+	stepHold      = "order.hold_checkout"
 	stepReserve   = "inventory.reserve"
 	stepCommit    = "inventory.commit"
 	stepRestock   = "inventory.restock"
@@ -87,7 +88,14 @@ type confirmInput struct {
 	ReservationIDs []string `json:"reservation_ids"`
 }
 
-// checkoutSaga is the checkout workflow: reserve stock → create the order
+type checkoutRef struct {
+	CheckoutID string `json:"checkout_id"`
+}
+
+// checkoutSaga is the checkout workflow: hold the checkout (claimed
+// complete_in_progress by complete_checkout; compensated by reopening it,
+// so a failed run settles its checkout whether or not its caller still
+// waits, and on whichever instance resumed it) → reserve stock → create the order
 // (pending) → authorize payment → commit stock → confirm the order
 // (checkout completed, order.placed). Confirm is last so order.placed is
 // only ever announced for an order that holds its stock and payment; if it
@@ -99,6 +107,7 @@ type checkoutSaga struct {
 
 func (o *ops) registerSaga(e mdk.WorkflowEngine) error {
 	err := errors.Join(
+		mdk.RegisterStep(e, mdk.Step[sagaInput, checkoutRef]{ID: stepHold, Run: o.holdCheckout, Compensate: o.releaseCheckout}),
 		mdk.RegisterStep(e, mdk.Step[sagaInput, orderRef]{ID: stepCreate, Run: o.createOrder, Compensate: o.abandonOrder}),
 		mdk.RegisterStep(e, mdk.Step[authorizeInput, Authorization]{ID: stepAuthorize, Run: o.authorize, Compensate: o.voidAuthorization}),
 		mdk.RegisterStep(e, mdk.Step[confirmInput, orderRef]{ID: stepConfirm, Run: o.confirmOrder, Compensate: o.unconfirm}),
@@ -109,9 +118,10 @@ func (o *ops) registerSaga(e mdk.WorkflowEngine) error {
 		return fmt.Errorf("register order steps: %w", err)
 	}
 	wf := mdk.NewWorkflow[sagaInput, orderRef](workflowCheckout)
+	hold := mdk.AddStep[checkoutRef](wf, "hold", stepHold, func(in sagaInput, _ mdk.Results) (sagaInput, error) { return in, nil })
 	reserve := mdk.AddStep[reserveOutput](wf, "reserve", stepReserve, func(in sagaInput, _ mdk.Results) (reserveInput, error) {
 		return reserveInput{Lines: in.Lines}, nil
-	})
+	}, hold.Name())
 	create := mdk.AddStep[orderRef](wf, "create", stepCreate, func(in sagaInput, _ mdk.Results) (sagaInput, error) {
 		return in, nil
 	}, reserve.Name())
@@ -156,6 +166,50 @@ func (o *ops) registerSaga(e mdk.WorkflowEngine) error {
 // settleOutputIgnored stands for the output of inventory.commit and
 // inventory.restock, which the workflows do not read.
 type settleOutputIgnored = json.RawMessage
+
+// holdCheckout checks that the run's checkout was claimed for it
+// (order.hold_checkout); its compensation is what matters.
+func (o *ops) holdCheckout(ctx context.Context, in sagaInput) (checkoutRef, error) {
+	var status string
+	if err := o.store.db.QueryRowContext(ctx, `SELECT status FROM "order".checkouts WHERE id = $1`, in.CheckoutID).Scan(&status); err != nil {
+		return checkoutRef{}, fmt.Errorf("load checkout %s: %w", in.CheckoutID, err)
+	}
+	if CheckoutStatus(status) != CheckoutInProgress {
+		return checkoutRef{}, mdk.Errorf(mdk.CodeConflict, "checkout %s is %s, not claimed for completion", in.CheckoutID, status)
+	}
+	return checkoutRef{CheckoutID: in.CheckoutID}, nil
+}
+
+// releaseCheckout reopens the checkout of a failed run: requires_escalation
+// when the payment asked for it, else ready_for_complete for another try.
+// It reads the run's failure from the journal, which records it before
+// compensating.
+func (o *ops) releaseCheckout(ctx context.Context, in sagaInput, _ checkoutRef) error {
+	var failure error
+	if s, ok := mdk.StepFrom(ctx); ok {
+		info, err := o.engine.Run(ctx, s.RunID)
+		if err != nil {
+			return fmt.Errorf("read checkout run %s: %w", s.RunID, err)
+		}
+		if info.Error != nil {
+			failure = info.Error
+		}
+	}
+	return o.reopenCheckout(ctx, in.CheckoutID, failure)
+}
+
+// reopenCheckout moves a checkout still complete_in_progress after a run
+// that failed with runErr back to where the buyer can act on it.
+func (o *ops) reopenCheckout(ctx context.Context, id string, runErr error) error {
+	to := CheckoutReady
+	if mdk.ErrorCode(runErr) == CodeRequiresEscalation {
+		to = CheckoutRequiresEscalation
+	}
+	return o.store.db.Tx(ctx, func(tx *sqldb.Tx) error {
+		_, err := o.store.setCheckoutStatus(ctx, tx, id, to, CheckoutInProgress)
+		return err
+	})
+}
 
 // createOrder writes the checkout's order as pending (order.create). One
 // order exists per checkout: a re-run, or a later attempt after a failed
@@ -393,28 +447,23 @@ func (o *ops) complete(ctx context.Context, id string, in CompleteCheckoutInput)
 	}
 	_, runErr := mdk.ExecuteSync(ctx, o.engine, o.saga.checkout, sagaInput{CheckoutID: id, Lines: lines}, "checkout/"+id+"/"+in.IdempotencyKey)
 	if runErr != nil && ctx.Err() != nil {
-		// The run goes on without us; the checkout stays in progress.
+		// The run goes on without us; its hold compensation settles the
+		// checkout if it fails.
 		return UCPCheckout{}, runErr
 	}
-	to := CheckoutReady
-	if mdk.ErrorCode(runErr) == CodeRequiresEscalation {
-		to = CheckoutRequiresEscalation
-	}
-	var final Checkout
-	err = o.store.db.Tx(ctx, func(tx *sqldb.Tx) error {
-		if runErr != nil {
-			if _, err := o.store.setCheckoutStatus(ctx, tx, id, to, CheckoutInProgress); err != nil {
-				return err
-			}
+	if runErr != nil {
+		// The saga reopened the checkout itself, unless the key named a
+		// run that had already ended, whose compensation ran before this
+		// claim.
+		if err := o.reopenCheckout(ctx, id, runErr); err != nil {
+			return UCPCheckout{}, fmt.Errorf("settle checkout %s: %w", id, err)
 		}
-		var err error
-		final, err = scanCheckout(tx.QueryRowContext(ctx, `SELECT `+checkoutCols+` FROM "order".checkouts WHERE id = $1`, id))
-		return err
-	})
-	if err != nil {
-		return UCPCheckout{}, fmt.Errorf("settle checkout %s: %w", id, err)
 	}
-	if to == CheckoutRequiresEscalation {
+	final, err := scanCheckout(o.store.db.QueryRowContext(ctx, `SELECT `+checkoutCols+` FROM "order".checkouts WHERE id = $1`, id))
+	if err != nil {
+		return UCPCheckout{}, fmt.Errorf("load checkout %s: %w", id, err)
+	}
+	if mdk.ErrorCode(runErr) == CodeRequiresEscalation {
 		return o.cfg.view(final), nil
 	}
 	return o.cfg.view(final), runErr

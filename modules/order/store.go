@@ -144,8 +144,8 @@ func (s *store) updateCheckout(ctx context.Context, p mdk.Principal, id, typ str
 	return out, err
 }
 
-// setCheckoutStatus moves checkout id from one of from to status to,
-// reporting whether it did.
+// setCheckoutStatus moves checkout id from one of from to status to, with
+// checkout.updated, reporting whether it did.
 func (s *store) setCheckoutStatus(ctx context.Context, tx *sqldb.Tx, id string, to CheckoutStatus, from ...CheckoutStatus) (bool, error) {
 	c, err := scanCheckout(tx.QueryRowContext(ctx, `SELECT `+checkoutCols+` FROM "order".checkouts WHERE id = $1`+s.db.ForUpdate(), id))
 	if err != nil {
@@ -154,7 +154,7 @@ func (s *store) setCheckoutStatus(ctx context.Context, tx *sqldb.Tx, id string, 
 	for _, f := range from {
 		if c.Status == f {
 			c.Status = to
-			return true, s.writeCheckout(ctx, tx, &c, "")
+			return true, s.writeCheckout(ctx, tx, &c, EventCheckoutUpdated)
 		}
 	}
 	return false, nil
