@@ -8,10 +8,6 @@
 package cart
 
 import (
-	"crypto/rand"
-	"encoding/base32"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hyperrr/hyperrr/mdk"
@@ -113,16 +109,6 @@ const (
 	cartIDBytes = 20
 	lineIDBytes = 8
 )
-
-var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-func randomID(prefix string, n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("new %sID: %w", prefix, err)
-	}
-	return prefix + strings.ToLower(idEncoding.EncodeToString(b)), nil
-}
 
 // owner is who a new cart created by p belongs to: a shopper owns it by
 // customer ID; anyone else (anonymous, or a merchant trying the store)

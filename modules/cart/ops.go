@@ -166,7 +166,7 @@ func newLines(in []LineItemInput, old []Line) ([]Line, error) {
 		id := l.ID
 		if id == "" {
 			var err error
-			if id, err = randomID(prefixLine, lineIDBytes); err != nil {
+			if id, err = mdk.SecretID(prefixLine, lineIDBytes); err != nil {
 				return nil, err
 			}
 		} else if !known[id] {
@@ -259,7 +259,7 @@ func (o *ops) addLine(ctx context.Context, in AddLineInput) (UCPCart, error) {
 		if err := o.checkLineCount("item_id", len(c.Lines)+1); err != nil {
 			return err
 		}
-		id, err := randomID(prefixLine, lineIDBytes)
+		id, err := mdk.SecretID(prefixLine, lineIDBytes)
 		if err != nil {
 			return err
 		}

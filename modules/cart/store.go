@@ -58,7 +58,7 @@ func (s *store) get(ctx context.Context, p mdk.Principal, id string) (Cart, erro
 
 // create stores a new active cart owned by p with the given lines.
 func (s *store) create(ctx context.Context, p mdk.Principal, lines []Line, buyer Buyer) (Cart, error) {
-	id, err := randomID(prefixCart, cartIDBytes)
+	id, err := mdk.SecretID(prefixCart, cartIDBytes)
 	if err != nil {
 		return Cart{}, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/hyperrr/hyperrr/ucp"
 )
 
 // The UCP cart shape the cart operations return: shopping/cart.json minus
@@ -32,28 +34,13 @@ type UCPLineItem struct {
 }
 
 // UCPItem is shopping/types/item.json.
-type UCPItem struct {
-	ID       string `json:"id" jsonschema:"variant ID (var_...)"`
-	Title    string `json:"title"`
-	Price    int64  `json:"price" jsonschema:"unit price in minor units (cents for USD)"`
-	ImageURL string `json:"image_url,omitempty"`
-}
+type UCPItem = ucp.Item
 
 // UCPTotal is common/types/total.json.
-type UCPTotal struct {
-	Type        string `json:"type" jsonschema:"subtotal or total"`
-	DisplayText string `json:"display_text,omitempty"`
-	Amount      int64  `json:"amount" jsonschema:"minor units"`
-}
+type UCPTotal = ucp.Total
 
 // UCPMessage is common/types/message.json.
-type UCPMessage struct {
-	Type     string `json:"type" jsonschema:"error, warning or info"`
-	Code     string `json:"code,omitempty" jsonschema:"item_unavailable, out_of_stock or insufficient_stock"`
-	Path     string `json:"path,omitempty" jsonschema:"JSONPath of the line or field the message is about"`
-	Content  string `json:"content"`
-	Severity string `json:"severity,omitempty" jsonschema:"errors only: recoverable (fix the cart and try again)"`
-}
+type UCPMessage = ucp.Message
 
 // Message codes the cart reports on lines.
 const (

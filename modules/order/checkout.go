@@ -7,10 +7,6 @@
 package order
 
 import (
-	"crypto/rand"
-	"encoding/base32"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hyperrr/hyperrr/mdk"
@@ -171,16 +167,6 @@ const (
 	secretIDBytes  = 20
 	lineIDBytes    = 8
 )
-
-var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-func randomID(prefix string, n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("new %sID: %w", prefix, err)
-	}
-	return prefix + strings.ToLower(idEncoding.EncodeToString(b)), nil
-}
 
 // itemsTotal is the sum of price × quantity over lines.
 func itemsTotal(lines []Line) int64 {

@@ -164,7 +164,7 @@ func (o *ops) priceLines(ctx context.Context, ids []string, qty []int64, field f
 		} else if v.Currency != currency {
 			errs = append(errs, mdk.Invalid(field(i), "item %s is priced in %s, the checkout in %s; check them out separately", id, v.Currency, currency))
 		}
-		lid, err := randomID(prefixLine, lineIDBytes)
+		lid, err := mdk.SecretID(prefixLine, lineIDBytes)
 		if err != nil {
 			return nil, "", err
 		}
@@ -204,7 +204,7 @@ func (o *ops) createCheckout(ctx context.Context, in CreateCheckoutInput) (UCPCh
 	if err != nil {
 		return UCPCheckout{}, err
 	}
-	id, err := randomID(prefixCheckout, secretIDBytes)
+	id, err := mdk.SecretID(prefixCheckout, secretIDBytes)
 	if err != nil {
 		return UCPCheckout{}, err
 	}

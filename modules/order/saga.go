@@ -224,7 +224,7 @@ func (o *ops) createOrder(ctx context.Context, in sagaInput) (orderRef, error) {
 		ord, err := scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderCols+` FROM "order".orders WHERE checkout_id = $1`+o.store.db.ForUpdate(), c.ID))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			id, err := randomID(prefixOrder, secretIDBytes)
+			id, err := mdk.SecretID(prefixOrder, secretIDBytes)
 			if err != nil {
 				return err
 			}

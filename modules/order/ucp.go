@@ -3,6 +3,8 @@ package order
 import (
 	"fmt"
 	"time"
+
+	"github.com/hyperrr/hyperrr/ucp"
 )
 
 // The UCP shapes the operations return: shopping/checkout.json and
@@ -42,28 +44,13 @@ type UCPLineItem struct {
 }
 
 // UCPItem is shopping/types/item.json.
-type UCPItem struct {
-	ID       string `json:"id" jsonschema:"variant ID (var_...)"`
-	Title    string `json:"title"`
-	Price    int64  `json:"price" jsonschema:"unit price in minor units"`
-	ImageURL string `json:"image_url,omitempty"`
-}
+type UCPItem = ucp.Item
 
 // UCPTotal is common/types/total.json.
-type UCPTotal struct {
-	Type        string `json:"type" jsonschema:"subtotal, fulfillment, tax or total"`
-	DisplayText string `json:"display_text,omitempty"`
-	Amount      int64  `json:"amount" jsonschema:"minor units"`
-}
+type UCPTotal = ucp.Total
 
 // UCPMessage is common/types/message.json.
-type UCPMessage struct {
-	Type     string `json:"type" jsonschema:"error or info"`
-	Code     string `json:"code,omitempty" jsonschema:"missing, invalid, payment_declined, out_of_stock, ..."`
-	Path     string `json:"path,omitempty" jsonschema:"JSONPath of the field the message is about"`
-	Content  string `json:"content"`
-	Severity string `json:"severity,omitempty" jsonschema:"errors only: requires_buyer_input or recoverable"`
-}
+type UCPMessage = ucp.Message
 
 // UCPLink is common/types/link.json.
 type UCPLink struct {

@@ -3,6 +3,8 @@ package product
 import (
 	"strings"
 	"unicode"
+
+	"github.com/hyperrr/hyperrr/ucp"
 )
 
 // The UCP (Universal Commerce Protocol) catalog shapes that get_product and
@@ -125,14 +127,8 @@ type UCPProduct struct {
 	Selected       []UCPSelectedOption `json:"selected,omitempty" jsonschema:"get_product only: the option values of the featured variant"`
 }
 
-// UCPMessage is common/types/message.json (the info and error kinds).
-type UCPMessage struct {
-	Type     string `json:"type" jsonschema:"info, warning or error"`
-	Code     string `json:"code,omitempty" jsonschema:"e.g. not_found"`
-	Path     string `json:"path,omitempty" jsonschema:"JSONPath of what the message is about"`
-	Content  string `json:"content"`
-	Severity string `json:"severity,omitempty" jsonschema:"errors only: recoverable or unrecoverable"`
-}
+// UCPMessage is common/types/message.json.
+type UCPMessage = ucp.Message
 
 // Availability statuses (availability.json well-known values).
 const (
