@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,6 +64,29 @@ type DB struct {
 	engine  Engine
 	schemas []string
 	where   string // for messages: data dir or redacted URL
+	queries atomic.Uint64
+}
+
+// Queries is how many statements have run through the handle and its
+// transactions, so tests can bound the queries of a request (no N+1).
+func (db *DB) Queries() uint64 { return db.queries.Load() }
+
+// ExecContext runs a statement, counting it.
+func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	db.queries.Add(1)
+	return db.DB.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs a query, counting it.
+func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	db.queries.Add(1)
+	return db.DB.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a one-row query, counting it.
+func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	db.queries.Add(1)
+	return db.DB.QueryRowContext(ctx, query, args...)
 }
 
 var identRe = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
@@ -206,6 +230,25 @@ type Tx struct {
 	*sql.Tx
 	engine      Engine
 	afterCommit []func()
+	queries     *atomic.Uint64
+}
+
+// ExecContext runs a statement in the transaction, counting it.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	tx.queries.Add(1)
+	return tx.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs a query in the transaction, counting it.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	tx.queries.Add(1)
+	return tx.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a one-row query in the transaction, counting it.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	tx.queries.Add(1)
+	return tx.Tx.QueryRowContext(ctx, query, args...)
 }
 
 // Engine returns the engine the transaction runs on.
@@ -235,7 +278,7 @@ func (db *DB) tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{Tx: stx, engine: db.engine}
+	tx := &Tx{Tx: stx, engine: db.engine, queries: &db.queries}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = stx.Rollback() // the panic is what matters; rollback error adds nothing
