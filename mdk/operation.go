@@ -54,9 +54,35 @@ type Operation[In, Out any] struct {
 	// Idempotent says calling twice with the same input has the effect of
 	// calling once.
 	Idempotent bool
+	// UCP, when set, says the operation is a method of the UCP shopping
+	// service, so the MCP edge speaks UCP's argument and result shapes for
+	// it (see UCPMethod). Operations without it are exposed as they are.
+	UCP *UCPMethod
 	// Handle does the work. It returns *Error for anything the caller can
 	// act on; any other error is reported as internal.
 	Handle func(ctx context.Context, in In) (Out, error)
+}
+
+// UCPMethod binds an operation with a flat input ({id, line_items, ...}) to
+// a UCP MCP method, whose arguments are {meta, id?, <Object>: {...}} and
+// whose result carries the `ucp` envelope. It is data, so the MCP edge
+// needs no code per tool.
+type UCPMethod struct {
+	// Capability is the UCP capability the method belongs to
+	// (dev.ucp.shopping.cart); it names the result's envelope.
+	Capability string
+	// Object is the argument that holds the request object (catalog, cart,
+	// checkout); empty when the method takes only meta and id.
+	Object string
+	// IDParam says the input's "id" field is the method's top-level id
+	// argument rather than a field of Object.
+	IDParam bool
+	// IdempotencyKey names the input field filled from meta's
+	// idempotency-key; empty when the method takes none.
+	IdempotencyKey string
+	// Resource, when set, also exposes the method as the MCP resource
+	// template hyperrr://<Resource>/{id}, read by calling it with {"id"}.
+	Resource string
 }
 
 // Validator is implemented by inputs with rules a JSON Schema cannot say
@@ -75,6 +101,7 @@ type OpInfo struct {
 	Idempotent   bool
 	InputSchema  *jsonschema.Schema
 	OutputSchema *jsonschema.Schema
+	UCP          *UCPMethod
 }
 
 // Allows reports whether p may call an operation with access a.
@@ -152,7 +179,7 @@ func Register[In, Out any](r *Registry, op Operation[In, Out]) error {
 	reg := &registered{
 		info: OpInfo{
 			Name: op.Name, Description: op.Description, Access: op.Access, Effect: op.Effect,
-			Idempotent: op.Idempotent, InputSchema: inSchema, OutputSchema: outSchema,
+			Idempotent: op.Idempotent, InputSchema: inSchema, OutputSchema: outSchema, UCP: op.UCP,
 		},
 		input: validator,
 	}

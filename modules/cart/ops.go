@@ -302,6 +302,9 @@ func (o *ops) removeLine(ctx context.Context, in RemoveLineInput) (UCPCart, erro
 	})
 }
 
+// capCart is the UCP capability of the cart methods.
+const capCart = "dev.ucp.shopping.cart"
+
 func (o *ops) register(r *mdk.Registry) error {
 	const shape = " Returns the cart: line items with catalog titles and unit prices, totals in minor units (2500 is 25.00), and messages for lines that can't be bought as they are (fix them before checkout)."
 	return errors.Join(
@@ -310,12 +313,14 @@ func (o *ops) register(r *mdk.Registry) error {
 			Description: "Create a shopping cart, optionally with line items (variant ID and quantity each). " +
 				"Without an API key the cart ID is the only way back to the cart, so keep it. Carts left unchanged too long expire." + shape,
 			Access: mdk.AccessPublic, Effect: mdk.EffectWrite,
+			UCP:    &mdk.UCPMethod{Capability: capCart, Object: "cart"},
 			Handle: o.createCart,
 		}),
 		mdk.Register(r, mdk.Operation[CartIDInput, UCPCart]{
 			Name:        "get_cart",
 			Description: "Get a cart by ID with current catalog prices and availability." + shape,
 			Access:      mdk.AccessPublic, Effect: mdk.EffectRead, Idempotent: true,
+			UCP:    &mdk.UCPMethod{Capability: capCart, IDParam: true, Resource: "carts"},
 			Handle: o.getCart,
 		}),
 		mdk.Register(r, mdk.Operation[UpdateCartInput, UCPCart]{
@@ -323,12 +328,14 @@ func (o *ops) register(r *mdk.Registry) error {
 			Description: "Replace a cart's contents: line_items is the complete new list (lines left out are removed; pass a line's id to keep it). " +
 				"Use it to change quantities, add or drop items in one call." + shape,
 			Access: mdk.AccessPublic, Effect: mdk.EffectWrite, Idempotent: true,
+			UCP:    &mdk.UCPMethod{Capability: capCart, Object: "cart", IDParam: true},
 			Handle: o.updateCart,
 		}),
 		mdk.Register(r, mdk.Operation[CartIDInput, UCPCart]{
 			Name:        "cancel_cart",
 			Description: "Cancel a cart the buyer no longer wants; it can't be changed or checked out afterwards. Canceling twice is harmless." + shape,
 			Access:      mdk.AccessPublic, Effect: mdk.EffectDestructive, Idempotent: true,
+			UCP:    &mdk.UCPMethod{Capability: capCart, IDParam: true},
 			Handle: o.cancelCart,
 		}),
 		mdk.Register(r, mdk.Operation[AddLineInput, UCPCart]{

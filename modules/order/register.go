@@ -6,6 +6,9 @@ import (
 	"github.com/hyperrr/hyperrr/mdk"
 )
 
+// capCheckout is the UCP capability of the checkout methods.
+const capCheckout = "dev.ucp.shopping.checkout"
+
 func (o *ops) register(r *mdk.Registry) error {
 	const checkoutShape = " Returns the checkout: line items, totals in minor units (2500 is 25.00) computed by the store, status, and messages saying what is still missing (with the JSONPath of the field)."
 	const orderShape = " Returns the order: status, line items with fulfilled quantities, totals in minor units and the permalink."
@@ -15,11 +18,13 @@ func (o *ops) register(r *mdk.Registry) error {
 			Description: "Start a checkout from a cart (cart_id) or from line items. Prices come from the catalog. " +
 				"Without an API key the checkout ID is the only way back to it, so keep it." + checkoutShape,
 			Access: mdk.AccessPublic, Effect: mdk.EffectWrite,
+			UCP:    &mdk.UCPMethod{Capability: capCheckout, Object: "checkout"},
 			Handle: o.createCheckout,
 		}),
 		mdk.Register(r, mdk.Operation[CheckoutIDInput, UCPCheckout]{
 			Name: "get_checkout", Description: "Get a checkout session by ID." + checkoutShape,
 			Access: mdk.AccessPublic, Effect: mdk.EffectRead, Idempotent: true,
+			UCP:    &mdk.UCPMethod{Capability: capCheckout, IDParam: true, Resource: "checkouts"},
 			Handle: o.getCheckout,
 		}),
 		mdk.Register(r, mdk.Operation[UpdateCheckoutInput, UCPCheckout]{
@@ -27,24 +32,28 @@ func (o *ops) register(r *mdk.Registry) error {
 			Description: "Set the buyer (email, name), the shipping address, the shipping option (one of fulfillment_options) " +
 				"and the payment token; fields left out keep their value. The checkout becomes ready_for_complete when nothing is missing." + checkoutShape,
 			Access: mdk.AccessPublic, Effect: mdk.EffectWrite, Idempotent: true,
+			UCP:    &mdk.UCPMethod{Capability: capCheckout, Object: "checkout", IDParam: true},
 			Handle: o.updateCheckout,
 		}),
 		mdk.Register(r, mdk.Operation[CompleteCheckoutInput, UCPCheckout]{
 			Name: "complete_checkout",
 			Description: "Place the order: reserves stock, authorizes the payment and confirms the order, or undoes all of it on failure " +
-				"(payment_declined, out_of_stock). Retrying with the same idempotency_key returns the first result and never charges twice. " +
+				"(payment_declined, out_of_stock). Retrying with the same idempotency key returns the first result and never charges twice. " +
 				"When the status comes back requires_escalation, send the buyer to continue_url." + checkoutShape,
 			Access: mdk.AccessPublic, Effect: mdk.EffectWrite, Idempotent: true,
+			UCP:    &mdk.UCPMethod{Capability: capCheckout, Object: "checkout", IDParam: true, IdempotencyKey: "idempotency_key"},
 			Handle: o.completeCheckout,
 		}),
 		mdk.Register(r, mdk.Operation[CancelCheckoutInput, UCPCheckout]{
 			Name: "cancel_checkout", Description: "Cancel a checkout that was not completed. Canceling twice is harmless." + checkoutShape,
 			Access: mdk.AccessPublic, Effect: mdk.EffectDestructive, Idempotent: true,
+			UCP:    &mdk.UCPMethod{Capability: capCheckout, IDParam: true, IdempotencyKey: "idempotency_key"},
 			Handle: o.cancelCheckout,
 		}),
 		mdk.Register(r, mdk.Operation[OrderIDInput, UCPOrder]{
 			Name: "get_order", Description: "Get an order by ID." + orderShape,
 			Access: mdk.AccessPublic, Effect: mdk.EffectRead, Idempotent: true,
+			UCP:    &mdk.UCPMethod{Capability: "dev.ucp.shopping.order", IDParam: true, Resource: "orders"},
 			Handle: o.getOrder,
 		}),
 		mdk.Register(r, mdk.Operation[OrderFilter, OrderList]{

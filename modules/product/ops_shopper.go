@@ -165,6 +165,7 @@ func (m *Module) registerShopperOps(r *mdk.Registry) error {
 				"Pass selected option values (e.g. Color: Blue) to narrow to matching variants; every option value then says whether it exists and is available with the others. " +
 				"The first variant is the featured one; put its ID in the cart. Only products for sale are found.",
 			Access: mdk.AccessPublic, Effect: mdk.EffectRead, Idempotent: true,
+			UCP:    &mdk.UCPMethod{Capability: "dev.ucp.shopping.catalog.lookup", Object: "catalog", Resource: "products"},
 			Handle: m.getProduct,
 		}),
 		mdk.Register(r, mdk.Operation[LookupInput, LookupOutput]{
@@ -173,6 +174,7 @@ func (m *Module) registerShopperOps(r *mdk.Registry) error {
 				"A product ID or handle returns the product with one featured variant; a variant ID or SKU returns that variant. Each variant's inputs says which identifiers matched it; " +
 				"identifiers that match nothing come back as not_found messages. To find products by words, use search_catalog.",
 			Access: mdk.AccessPublic, Effect: mdk.EffectRead, Idempotent: true,
+			UCP:    &mdk.UCPMethod{Capability: "dev.ucp.shopping.catalog.lookup", Object: "catalog"},
 			Handle: m.lookup,
 		}),
 	)

@@ -112,6 +112,7 @@ func (s *searchPart) registerSearchOp(reg *mdk.Registry) error {
 			"Returns up to `pagination.limit` products (default 10) with variants, prices in minor units and availability, " +
 			"a cursor for the next page, the total match count, and facet counts (category, vendor, price) for refining.",
 		Access: mdk.AccessPublic, Effect: mdk.EffectRead, Idempotent: true,
+		UCP:    &mdk.UCPMethod{Capability: "dev.ucp.shopping.catalog.search", Object: "catalog"},
 		Handle: s.searchCatalog,
 	})
 }
