@@ -18,11 +18,19 @@
 //   - Subscriptions use watch: the object now, then again whenever a bus
 //     event about its ID (Subject, checkout_id or order_id) changes its
 //     status, re-read with the subscriber's principal.
+//   - The catalog agent (agent.graphqls, agent.go) is the one thing that is
+//     not an operation: its fields carry @agent instead of @op, run a turn
+//     of tools/agent (which calls the @op operations itself) and translate
+//     its events. The agentChat mutation returns a whole turn; the
+//     agentChat subscription starts the turn and streams its events as
+//     they happen, completing with the turn, so it needs no bus events;
+//     agentConversation(s) read the stored chats.
+//     TestParity requires exactly one of @op and @agent on every root field.
 //
-// Adding a feature (e.g. the catalog agent's chat): put its types in a new
-// graph/<feature>.graphqls, a mutation with @op naming its operation and,
-// for streamed progress, a subscription resolved with watch on the
-// conversation ID, adding the feature's event types to subscriptionEvents.
-// Then `go tool gqlgen generate`, write the resolvers, and refresh the
-// snapshot: UPDATE_SCHEMA=1 go test ./graph -run TestSchemaSnapshot.
+// Adding a feature: put its types in a new graph/<feature>.graphqls, with
+// fields that carry @op naming their operation and, for streamed progress,
+// a subscription resolved with watch on the object's ID, adding the
+// feature's event types to subscriptionEvents. Then `go tool gqlgen
+// generate`, write the resolvers, and refresh the snapshot:
+// UPDATE_SCHEMA=1 go test ./graph -run TestSchemaSnapshot.
 package graph

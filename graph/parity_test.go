@@ -20,8 +20,9 @@ import (
 )
 
 // TestParity: every registered operation is reachable from GraphQL (a
-// field with @op naming it) and from MCP (a tool of that name), and every
-// @op names a registered operation. It reads the schema and the tools the
+// field with @op naming it) and from MCP (a tool of that name), every
+// @op names a registered operation, and every root field is either an
+// operation (@op) or the catalog agent (@agent). It reads the schema and the tools the
 // way clients do, over HTTP.
 func TestParity(t *testing.T) {
 	e := newEnv(t, sqldb.SQLite, nil)
@@ -46,6 +47,21 @@ func TestParity(t *testing.T) {
 				fieldsOf[name] = append(fieldsOf[name], def.Name+"."+f.Name)
 			}
 		}
+	}
+	// A root field either calls an operation (@op) or runs the catalog
+	// agent (@agent), which is no operation of its own: it calls the @op
+	// operations. A root field with neither would escape this test.
+	var unmarked []string
+	for _, root := range []*ast.Definition{schema.Query, schema.Mutation, schema.Subscription} {
+		for _, f := range root.Fields {
+			op, agent := f.Directives.ForName("op") != nil, f.Directives.ForName("agent") != nil
+			if op == agent && !strings.HasPrefix(f.Name, "__") {
+				unmarked = append(unmarked, root.Name+"."+f.Name)
+			}
+		}
+	}
+	if len(unmarked) > 0 {
+		t.Errorf("root fields need exactly one of @op(name:) or @agent: %s", strings.Join(unmarked, ", "))
 	}
 	tools := e.mcpTools(t)
 	ops := e.g.Ops().List()

@@ -7,13 +7,16 @@ import (
 
 	"github.com/hyperrr/hyperrr/graph/model"
 	"github.com/hyperrr/hyperrr/mdk"
+	"github.com/hyperrr/hyperrr/tools/agent"
 )
 
-// Resolver resolves every field through the operation registry.
+// Resolver resolves every field through the operation registry, except
+// the catalog agent's (@agent), which run a turn of the agent.
 type Resolver struct {
-	ops *mdk.Registry
-	hub *hub
-	log *slog.Logger
+	ops   *mdk.Registry
+	hub   *hub
+	log   *slog.Logger
+	agent func() (*agent.Service, error)
 }
 
 // maxOrders is the largest page the order operations return.

@@ -25,6 +25,7 @@ import (
 
 	"github.com/hyperrr/hyperrr/graph/generated"
 	"github.com/hyperrr/hyperrr/mdk"
+	"github.com/hyperrr/hyperrr/tools/agent"
 )
 
 // Config assembles the GraphQL edge. Ops and Bus are required.
@@ -48,6 +49,9 @@ type Config struct {
 	// CacheEntries is the size of the public response cache; 0 means 1000,
 	// negative turns it off.
 	CacheEntries int
+	// Agent returns the catalog agent behind the @agent fields (the
+	// gateway's Agent); nil, or an error, makes them answer unavailable.
+	Agent func() (*agent.Service, error)
 }
 
 // Server is the GraphQL HTTP handler: POST (JSON), GET (GraphiQL in a
@@ -82,7 +86,7 @@ func New(cfg Config) (*Server, error) {
 	cfg.MaxBodyBytes = orDefault(cfg.MaxBodyBytes, 1<<20)
 	cfg.CacheEntries = orDefault(cfg.CacheEntries, 1000)
 
-	res := &Resolver{ops: cfg.Ops, hub: newHub(), log: cfg.Log}
+	res := &Resolver{ops: cfg.Ops, hub: newHub(), log: cfg.Log, agent: cfg.Agent}
 	s := &Server{log: cfg.Log, maxBody: cfg.MaxBodyBytes}
 	if err := cfg.Bus.Subscribe(mdk.Subscription{
 		Name: "graph.subscriptions", Types: subscriptionEvents, Delivery: mdk.Broadcast,

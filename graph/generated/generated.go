@@ -98,6 +98,60 @@ type ComplexityRoot struct {
 		WeightGrams     func(childComplexity int) int
 	}
 
+	AgentChatPayload struct {
+		ConversationID func(childComplexity int) int
+		Errors         func(childComplexity int) int
+		Events         func(childComplexity int) int
+	}
+
+	AgentConversation struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Messages  func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	AgentEvent struct {
+		ConversationID func(childComplexity int) int
+		Error          func(childComplexity int) int
+		Outcome        func(childComplexity int) int
+		Proposal       func(childComplexity int) int
+		Stop           func(childComplexity int) int
+		Text           func(childComplexity int) int
+		ToolCall       func(childComplexity int) int
+		Type           func(childComplexity int) int
+	}
+
+	AgentMessage struct {
+		Content    func(childComplexity int) int
+		Role       func(childComplexity int) int
+		ToolCallID func(childComplexity int) int
+		ToolCalls  func(childComplexity int) int
+	}
+
+	AgentProposal struct {
+		Calls   func(childComplexity int) int
+		ID      func(childComplexity int) int
+		Reasons func(childComplexity int) int
+		Status  func(childComplexity int) int
+		Summary func(childComplexity int) int
+	}
+
+	AgentToolCall struct {
+		Arguments func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+	}
+
+	AgentToolOutcome struct {
+		CallID  func(childComplexity int) int
+		Errors  func(childComplexity int) int
+		Name    func(childComplexity int) int
+		Ok      func(childComplexity int) int
+		Result  func(childComplexity int) int
+		Skipped func(childComplexity int) int
+	}
+
 	Attribute struct {
 		Name  func(childComplexity int) int
 		Value func(childComplexity int) int
@@ -270,6 +324,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AgentChat          func(childComplexity int, input model.AgentChatInput) int
 		CartCancel         func(childComplexity int, id string) int
 		CartCreate         func(childComplexity int, input model.CartCreateInput) int
 		CartLineAdd        func(childComplexity int, cartID string, itemID string, quantity int) int
@@ -404,18 +459,20 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AdminProduct  func(childComplexity int, id string) int
-		AdminProducts func(childComplexity int, status *model.ProductStatus, first *int, after *string) int
-		Cart          func(childComplexity int, id string) int
-		Checkout      func(childComplexity int, id string) int
-		DeadLetters   func(childComplexity int, subscription *string, first *int, after *string) int
-		LowStock      func(childComplexity int, threshold *int, first *int, after *string) int
-		MyOrders      func(childComplexity int, first *int) int
-		Order         func(childComplexity int, id string) int
-		Orders        func(childComplexity int, status *model.OrderStatus, first *int) int
-		Product       func(childComplexity int, id string, selected []*model.SelectedOptionInput) int
-		Products      func(childComplexity int, query *string, filter *model.ProductFilter, sort *model.ProductSort, first *int, after *string) int
-		Variants      func(childComplexity int, ids []string) int
+		AdminProduct       func(childComplexity int, id string) int
+		AdminProducts      func(childComplexity int, status *model.ProductStatus, first *int, after *string) int
+		AgentConversation  func(childComplexity int, id string) int
+		AgentConversations func(childComplexity int) int
+		Cart               func(childComplexity int, id string) int
+		Checkout           func(childComplexity int, id string) int
+		DeadLetters        func(childComplexity int, subscription *string, first *int, after *string) int
+		LowStock           func(childComplexity int, threshold *int, first *int, after *string) int
+		MyOrders           func(childComplexity int, first *int) int
+		Order              func(childComplexity int, id string) int
+		Orders             func(childComplexity int, status *model.OrderStatus, first *int) int
+		Product            func(childComplexity int, id string, selected []*model.SelectedOptionInput) int
+		Products           func(childComplexity int, query *string, filter *model.ProductFilter, sort *model.ProductSort, first *int, after *string) int
+		Variants           func(childComplexity int, ids []string) int
 	}
 
 	SelectedOption struct {
@@ -430,6 +487,7 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		AgentChat             func(childComplexity int, input model.AgentChatInput) int
 		CheckoutStatusChanged func(childComplexity int, id string) int
 		OrderStatusChanged    func(childComplexity int, id string) int
 	}
@@ -495,6 +553,7 @@ type MutationResolver interface {
 	VariantRemove(ctx context.Context, id string) (*model.ProductPayload, error)
 	StockSet(ctx context.Context, input model.StockSetInput) (*model.VariantPayload, error)
 	ProductsImport(ctx context.Context, content string, format *string) (*model.ImportPayload, error)
+	AgentChat(ctx context.Context, input model.AgentChatInput) (*model.AgentChatPayload, error)
 }
 type QueryResolver interface {
 	Products(ctx context.Context, query *string, filter *model.ProductFilter, sort *model.ProductSort, first *int, after *string) (*model.ProductConnection, error)
@@ -509,10 +568,13 @@ type QueryResolver interface {
 	AdminProducts(ctx context.Context, status *model.ProductStatus, first *int, after *string) (*model.AdminProductConnection, error)
 	AdminProduct(ctx context.Context, id string) (*model.AdminProduct, error)
 	DeadLetters(ctx context.Context, subscription *string, first *int, after *string) (*model.DeadLetterConnection, error)
+	AgentConversations(ctx context.Context) ([]*model.AgentConversation, error)
+	AgentConversation(ctx context.Context, id string) (*model.AgentConversation, error)
 }
 type SubscriptionResolver interface {
 	CheckoutStatusChanged(ctx context.Context, id string) (<-chan *model.Checkout, error)
 	OrderStatusChanged(ctx context.Context, id string) (<-chan *model.Order, error)
+	AgentChat(ctx context.Context, input model.AgentChatInput) (<-chan *model.AgentEvent, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -784,6 +846,211 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdminVariant.WeightGrams(childComplexity), true
+
+	case "AgentChatPayload.conversationId":
+		if e.ComplexityRoot.AgentChatPayload.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentChatPayload.ConversationID(childComplexity), true
+	case "AgentChatPayload.errors":
+		if e.ComplexityRoot.AgentChatPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentChatPayload.Errors(childComplexity), true
+	case "AgentChatPayload.events":
+		if e.ComplexityRoot.AgentChatPayload.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentChatPayload.Events(childComplexity), true
+
+	case "AgentConversation.createdAt":
+		if e.ComplexityRoot.AgentConversation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentConversation.CreatedAt(childComplexity), true
+	case "AgentConversation.id":
+		if e.ComplexityRoot.AgentConversation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentConversation.ID(childComplexity), true
+	case "AgentConversation.messages":
+		if e.ComplexityRoot.AgentConversation.Messages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentConversation.Messages(childComplexity), true
+	case "AgentConversation.updatedAt":
+		if e.ComplexityRoot.AgentConversation.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentConversation.UpdatedAt(childComplexity), true
+
+	case "AgentEvent.conversationId":
+		if e.ComplexityRoot.AgentEvent.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentEvent.ConversationID(childComplexity), true
+	case "AgentEvent.error":
+		if e.ComplexityRoot.AgentEvent.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentEvent.Error(childComplexity), true
+	case "AgentEvent.outcome":
+		if e.ComplexityRoot.AgentEvent.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentEvent.Outcome(childComplexity), true
+	case "AgentEvent.proposal":
+		if e.ComplexityRoot.AgentEvent.Proposal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentEvent.Proposal(childComplexity), true
+	case "AgentEvent.stop":
+		if e.ComplexityRoot.AgentEvent.Stop == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentEvent.Stop(childComplexity), true
+	case "AgentEvent.text":
+		if e.ComplexityRoot.AgentEvent.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentEvent.Text(childComplexity), true
+	case "AgentEvent.toolCall":
+		if e.ComplexityRoot.AgentEvent.ToolCall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentEvent.ToolCall(childComplexity), true
+	case "AgentEvent.type":
+		if e.ComplexityRoot.AgentEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentEvent.Type(childComplexity), true
+
+	case "AgentMessage.content":
+		if e.ComplexityRoot.AgentMessage.Content == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentMessage.Content(childComplexity), true
+	case "AgentMessage.role":
+		if e.ComplexityRoot.AgentMessage.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentMessage.Role(childComplexity), true
+	case "AgentMessage.toolCallId":
+		if e.ComplexityRoot.AgentMessage.ToolCallID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentMessage.ToolCallID(childComplexity), true
+	case "AgentMessage.toolCalls":
+		if e.ComplexityRoot.AgentMessage.ToolCalls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentMessage.ToolCalls(childComplexity), true
+
+	case "AgentProposal.calls":
+		if e.ComplexityRoot.AgentProposal.Calls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentProposal.Calls(childComplexity), true
+	case "AgentProposal.id":
+		if e.ComplexityRoot.AgentProposal.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentProposal.ID(childComplexity), true
+	case "AgentProposal.reasons":
+		if e.ComplexityRoot.AgentProposal.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentProposal.Reasons(childComplexity), true
+	case "AgentProposal.status":
+		if e.ComplexityRoot.AgentProposal.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentProposal.Status(childComplexity), true
+	case "AgentProposal.summary":
+		if e.ComplexityRoot.AgentProposal.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentProposal.Summary(childComplexity), true
+
+	case "AgentToolCall.arguments":
+		if e.ComplexityRoot.AgentToolCall.Arguments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentToolCall.Arguments(childComplexity), true
+	case "AgentToolCall.id":
+		if e.ComplexityRoot.AgentToolCall.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentToolCall.ID(childComplexity), true
+	case "AgentToolCall.name":
+		if e.ComplexityRoot.AgentToolCall.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentToolCall.Name(childComplexity), true
+
+	case "AgentToolOutcome.callId":
+		if e.ComplexityRoot.AgentToolOutcome.CallID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentToolOutcome.CallID(childComplexity), true
+	case "AgentToolOutcome.errors":
+		if e.ComplexityRoot.AgentToolOutcome.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentToolOutcome.Errors(childComplexity), true
+	case "AgentToolOutcome.name":
+		if e.ComplexityRoot.AgentToolOutcome.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentToolOutcome.Name(childComplexity), true
+	case "AgentToolOutcome.ok":
+		if e.ComplexityRoot.AgentToolOutcome.Ok == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentToolOutcome.Ok(childComplexity), true
+	case "AgentToolOutcome.result":
+		if e.ComplexityRoot.AgentToolOutcome.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentToolOutcome.Result(childComplexity), true
+	case "AgentToolOutcome.skipped":
+		if e.ComplexityRoot.AgentToolOutcome.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgentToolOutcome.Skipped(childComplexity), true
 
 	case "Attribute.name":
 		if e.ComplexityRoot.Attribute.Name == nil {
@@ -1403,6 +1670,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Money.Formatted(childComplexity), true
 
+	case "Mutation.agentChat":
+		if e.ComplexityRoot.Mutation.AgentChat == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_agentChat_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AgentChat(childComplexity, args["input"].(model.AgentChatInput)), true
 	case "Mutation.cartCancel":
 		if e.ComplexityRoot.Mutation.CartCancel == nil {
 			break
@@ -2067,6 +2345,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AdminProducts(childComplexity, args["status"].(*model.ProductStatus), args["first"].(*int), args["after"].(*string)), true
+	case "Query.agentConversation":
+		if e.ComplexityRoot.Query.AgentConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Query_agentConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AgentConversation(childComplexity, args["id"].(string)), true
+	case "Query.agentConversations":
+		if e.ComplexityRoot.Query.AgentConversations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AgentConversations(childComplexity), true
 	case "Query.cart":
 		if e.ComplexityRoot.Query.Cart == nil {
 			break
@@ -2211,6 +2506,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ShippingOption.Title(childComplexity), true
 
+	case "Subscription.agentChat":
+		if e.ComplexityRoot.Subscription.AgentChat == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_agentChat_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AgentChat(childComplexity, args["input"].(model.AgentChatInput)), true
 	case "Subscription.checkoutStatusChanged":
 		if e.ComplexityRoot.Subscription.CheckoutStatusChanged == nil {
 			break
@@ -2355,6 +2661,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAddressInput,
+		ec.unmarshalInputAgentChatInput,
 		ec.unmarshalInputAttributeFilter,
 		ec.unmarshalInputAttributeInput,
 		ec.unmarshalInputBuyerInput,
@@ -2706,6 +3013,181 @@ type DeadLetterEdge {
   "Set on the page's last edge only: pass it as after."
   cursor: String
   node: DeadLetter!
+}
+`, BuiltIn: false},
+	{Name: "../agent.graphqls", Input: `"""
+Served by the catalog agent (a chat turn, or its stored conversations), which
+is not an operation of the registry: it is a client of the merchant operations,
+calling each (an @op field too) through the registry with the caller's
+principal. Every root field carries exactly one of @op and @agent; a test keeps
+it so.
+"""
+directive @agent on FIELD_DEFINITION
+
+extend type Query {
+  "Merchants: the calling API key's latest agent conversations (at most 50, without messages), most recently active first."
+  agentConversations: [AgentConversation!]! @agent
+  "Merchants: one of the calling API key's agent conversations, with its messages. Null when there is none."
+  agentConversation(id: ID!): AgentConversation @agent
+}
+
+extend type Mutation {
+  """
+  Merchants: one turn of a chat with the catalog agent, run to completion; the
+  answer holds every event of the turn in order. Use the agentChat subscription
+  to see the events as they happen.
+  """
+  agentChat(input: AgentChatInput!): AgentChatPayload! @agent
+}
+
+extend type Subscription {
+  """
+  Merchants: one turn of a chat with the catalog agent, streamed: the
+  subscription starts the turn and sends its events as they happen, starting
+  with CONVERSATION and ending with DONE or ERROR, then completes.
+  """
+  agentChat(input: AgentChatInput!): AgentEvent! @agent
+}
+
+"""
+What the merchant says, or a decision on a proposal: exactly one of message,
+confirm and decline.
+"""
+input AgentChatInput {
+  "Continue this conversation (the conversationId of an earlier turn); omit to start one."
+  conversationId: ID
+  "Plain language, e.g. 'add 40 red wool scarves at $25, one size'. A bare 'yes' or 'no' answers the pending proposal."
+  message: String
+  "Run the pending proposal with this ID (from CONFIRMATION_REQUIRED), exactly as proposed. Needs conversationId."
+  confirm: ID
+  "Drop the pending proposal with this ID. Needs conversationId."
+  decline: ID
+}
+
+type AgentChatPayload {
+  "The conversation the turn ran in; pass it as conversationId to continue. Null when the turn did not start."
+  conversationId: ID
+  "The turn's events in order: CONVERSATION first, DONE or ERROR last; consecutive TEXT pieces come joined."
+  events: [AgentEvent!]!
+  """
+  Why the turn did not start (invalid input, an unknown conversation, another
+  turn running), or why it failed after it started (the same error as the ERROR
+  event). Empty when the turn finished.
+  """
+  errors: [UserError!]!
+}
+
+enum AgentEventType {
+  "First: the conversation the turn belongs to."
+  CONVERSATION
+  "A piece of the agent's reply."
+  TEXT
+  "The model asked for an operation call (not run yet)."
+  TOOL_CALL
+  "A call is running."
+  TOOL_STARTED
+  "A call finished, with its result or errors."
+  TOOL_RESULT
+  "Calls were held until the merchant confirms the proposal."
+  CONFIRMATION_REQUIRED
+  "Last, when the turn finished: stop says how."
+  DONE
+  "Last, when the turn failed: error says why and what to do."
+  ERROR
+}
+
+"Why a turn ended."
+enum AgentStop {
+  "The agent replied."
+  ANSWERED
+  "Calls wait for the merchant to confirm or decline the proposal."
+  CONFIRMATION_REQUIRED
+  "The model kept calling operations past the step limit."
+  STEP_LIMIT
+  "A confirmed proposal ran."
+  PROPOSAL_APPLIED
+  "A proposal was declined."
+  PROPOSAL_DECLINED
+}
+
+"One event of an agent turn; which fields are set depends on type."
+type AgentEvent {
+  type: AgentEventType!
+  conversationId: ID!
+  "TEXT: the piece of reply."
+  text: String
+  "TOOL_CALL and TOOL_STARTED: the call."
+  toolCall: AgentToolCall
+  "TOOL_RESULT: what the call returned."
+  outcome: AgentToolOutcome
+  "CONFIRMATION_REQUIRED: the held calls; confirm or decline by its id. DONE after a decision: the decided proposal."
+  proposal: AgentProposal
+  "DONE: how the turn ended."
+  stop: AgentStop
+  "ERROR: what went wrong and what to do."
+  error: UserError
+}
+
+"An operation call the agent makes: name is the operation (and MCP tool)."
+type AgentToolCall {
+  id: ID!
+  name: String!
+  "The call's input, as JSON text."
+  arguments: String!
+}
+
+type AgentToolOutcome {
+  "The AgentToolCall.id this answers."
+  callId: ID!
+  name: String!
+  ok: Boolean!
+  "The operation's output, as JSON text; null when it failed."
+  result: String
+  "The operation's errors; field is a path in the call's arguments."
+  errors: [UserError!]!
+  "Not run because an earlier call of the proposal failed."
+  skipped: Boolean!
+}
+
+"Calls held for the merchant's confirmation; they run exactly as listed."
+type AgentProposal {
+  id: ID!
+  "pending, applying, applied, failed, declined or expired"
+  status: String!
+  calls: [AgentToolCall!]!
+  "Why confirmation is needed, one per held call."
+  reasons: [String!]!
+  "The exact change, one line per call."
+  summary: String!
+}
+
+"A chat with the catalog agent, kept per merchant API key; continue it by passing its id as AgentChatInput.conversationId."
+type AgentConversation {
+  id: ID!
+  "RFC 3339"
+  createdAt: String!
+  "RFC 3339"
+  updatedAt: String!
+  "Oldest first; empty in agentConversations."
+  messages: [AgentMessage!]!
+}
+
+enum AgentRole {
+  "The merchant."
+  USER
+  "The agent (the model): a reply, calls, or both."
+  ASSISTANT
+  "The result of a call, as the model was shown it."
+  TOOL
+}
+
+type AgentMessage {
+  role: AgentRole!
+  content: String!
+  "ASSISTANT: the calls it asked for."
+  toolCalls: [AgentToolCall!]!
+  "TOOL: the AgentToolCall.id this answers."
+  toolCallId: ID
 }
 `, BuiltIn: false},
 	{Name: "../catalog.graphqls", Input: `"A product for sale."
@@ -3389,6 +3871,114 @@ func (ec *executionContext) childFields_AdminVariant(ctx context.Context, field 
 		return ec.fieldContext_AdminVariant_inventory(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AdminVariant", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentChatPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conversationId":
+		return ec.fieldContext_AgentChatPayload_conversationId(ctx, field)
+	case "events":
+		return ec.fieldContext_AgentChatPayload_events(ctx, field)
+	case "errors":
+		return ec.fieldContext_AgentChatPayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentChatPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentConversation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AgentConversation_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AgentConversation_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_AgentConversation_updatedAt(ctx, field)
+	case "messages":
+		return ec.fieldContext_AgentConversation_messages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentConversation", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_AgentEvent_type(ctx, field)
+	case "conversationId":
+		return ec.fieldContext_AgentEvent_conversationId(ctx, field)
+	case "text":
+		return ec.fieldContext_AgentEvent_text(ctx, field)
+	case "toolCall":
+		return ec.fieldContext_AgentEvent_toolCall(ctx, field)
+	case "outcome":
+		return ec.fieldContext_AgentEvent_outcome(ctx, field)
+	case "proposal":
+		return ec.fieldContext_AgentEvent_proposal(ctx, field)
+	case "stop":
+		return ec.fieldContext_AgentEvent_stop(ctx, field)
+	case "error":
+		return ec.fieldContext_AgentEvent_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "role":
+		return ec.fieldContext_AgentMessage_role(ctx, field)
+	case "content":
+		return ec.fieldContext_AgentMessage_content(ctx, field)
+	case "toolCalls":
+		return ec.fieldContext_AgentMessage_toolCalls(ctx, field)
+	case "toolCallId":
+		return ec.fieldContext_AgentMessage_toolCallId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentMessage", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentProposal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AgentProposal_id(ctx, field)
+	case "status":
+		return ec.fieldContext_AgentProposal_status(ctx, field)
+	case "calls":
+		return ec.fieldContext_AgentProposal_calls(ctx, field)
+	case "reasons":
+		return ec.fieldContext_AgentProposal_reasons(ctx, field)
+	case "summary":
+		return ec.fieldContext_AgentProposal_summary(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentProposal", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentToolCall(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AgentToolCall_id(ctx, field)
+	case "name":
+		return ec.fieldContext_AgentToolCall_name(ctx, field)
+	case "arguments":
+		return ec.fieldContext_AgentToolCall_arguments(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentToolCall", field.Name)
+}
+
+func (ec *executionContext) childFields_AgentToolOutcome(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "callId":
+		return ec.fieldContext_AgentToolOutcome_callId(ctx, field)
+	case "name":
+		return ec.fieldContext_AgentToolOutcome_name(ctx, field)
+	case "ok":
+		return ec.fieldContext_AgentToolOutcome_ok(ctx, field)
+	case "result":
+		return ec.fieldContext_AgentToolOutcome_result(ctx, field)
+	case "errors":
+		return ec.fieldContext_AgentToolOutcome_errors(ctx, field)
+	case "skipped":
+		return ec.fieldContext_AgentToolOutcome_skipped(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgentToolOutcome", field.Name)
 }
 
 func (ec *executionContext) childFields_Attribute(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4163,6 +4753,20 @@ func (ec *executionContext) dir_op_args(ctx context.Context, rawArgs map[string]
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_agentChat_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AgentChatInput, error) {
+			return ec.unmarshalNAgentChatInput2githubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentChatInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cartCancel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4617,6 +5221,20 @@ func (ec *executionContext) field_Query_adminProducts_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_agentConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_cart_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4834,6 +5452,20 @@ func (ec *executionContext) field_Query_variants_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_agentChat_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AgentChatInput, error) {
+			return ec.unmarshalNAgentChatInput2githubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentChatInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -5965,6 +6597,855 @@ func (ec *executionContext) fieldContext_AdminVariant_inventory(_ context.Contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AgentChatPayload_conversationId(ctx context.Context, field graphql.CollectedField, obj *model.AgentChatPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentChatPayload_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgentChatPayload_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentChatPayload", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AgentChatPayload_events(ctx context.Context, field graphql.CollectedField, obj *model.AgentChatPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentChatPayload_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AgentEvent) graphql.Marshaler {
+			return ec.marshalNAgentEvent2ᚕᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentChatPayload_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentChatPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentChatPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.AgentChatPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentChatPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentChatPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentChatPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentConversation_id(ctx context.Context, field graphql.CollectedField, obj *model.AgentConversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentConversation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentConversation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentConversation", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AgentConversation_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.AgentConversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentConversation_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentConversation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentConversation", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AgentConversation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.AgentConversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentConversation_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentConversation_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentConversation", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AgentConversation_messages(ctx context.Context, field graphql.CollectedField, obj *model.AgentConversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentConversation_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Messages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AgentMessage) graphql.Marshaler {
+			return ec.marshalNAgentMessage2ᚕᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentMessageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentConversation_messages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentConversation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentMessage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentEvent_type(ctx context.Context, field graphql.CollectedField, obj *model.AgentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AgentEventType) graphql.Marshaler {
+			return ec.marshalNAgentEventType2githubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentEvent", field, false, false, errors.New("field of type AgentEventType does not have child fields"))
+}
+
+func (ec *executionContext) _AgentEvent_conversationId(ctx context.Context, field graphql.CollectedField, obj *model.AgentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentEvent_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentEvent_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AgentEvent_text(ctx context.Context, field graphql.CollectedField, obj *model.AgentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentEvent_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgentEvent_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AgentEvent_toolCall(ctx context.Context, field graphql.CollectedField, obj *model.AgentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentEvent_toolCall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToolCall, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AgentToolCall) graphql.Marshaler {
+			return ec.marshalOAgentToolCall2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentToolCall(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgentEvent_toolCall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentToolCall(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentEvent_outcome(ctx context.Context, field graphql.CollectedField, obj *model.AgentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentEvent_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AgentToolOutcome) graphql.Marshaler {
+			return ec.marshalOAgentToolOutcome2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentToolOutcome(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgentEvent_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentToolOutcome(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentEvent_proposal(ctx context.Context, field graphql.CollectedField, obj *model.AgentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentEvent_proposal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Proposal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AgentProposal) graphql.Marshaler {
+			return ec.marshalOAgentProposal2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentProposal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgentEvent_proposal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentProposal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentEvent_stop(ctx context.Context, field graphql.CollectedField, obj *model.AgentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentEvent_stop(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stop, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AgentStop) graphql.Marshaler {
+			return ec.marshalOAgentStop2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentStop(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgentEvent_stop(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentEvent", field, false, false, errors.New("field of type AgentStop does not have child fields"))
+}
+
+func (ec *executionContext) _AgentEvent_error(ctx context.Context, field graphql.CollectedField, obj *model.AgentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentEvent_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UserError) graphql.Marshaler {
+			return ec.marshalOUserError2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐUserError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgentEvent_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentMessage_role(ctx context.Context, field graphql.CollectedField, obj *model.AgentMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentMessage_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AgentRole) graphql.Marshaler {
+			return ec.marshalNAgentRole2githubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentMessage_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentMessage", field, false, false, errors.New("field of type AgentRole does not have child fields"))
+}
+
+func (ec *executionContext) _AgentMessage_content(ctx context.Context, field graphql.CollectedField, obj *model.AgentMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentMessage_content(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Content, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentMessage_content(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentMessage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AgentMessage_toolCalls(ctx context.Context, field graphql.CollectedField, obj *model.AgentMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentMessage_toolCalls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToolCalls, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AgentToolCall) graphql.Marshaler {
+			return ec.marshalNAgentToolCall2ᚕᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentToolCallᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentMessage_toolCalls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentMessage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentToolCall(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentMessage_toolCallId(ctx context.Context, field graphql.CollectedField, obj *model.AgentMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentMessage_toolCallId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToolCallID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgentMessage_toolCallId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentMessage", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AgentProposal_id(ctx context.Context, field graphql.CollectedField, obj *model.AgentProposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentProposal_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentProposal_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentProposal", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AgentProposal_status(ctx context.Context, field graphql.CollectedField, obj *model.AgentProposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentProposal_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentProposal_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentProposal", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AgentProposal_calls(ctx context.Context, field graphql.CollectedField, obj *model.AgentProposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentProposal_calls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Calls, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AgentToolCall) graphql.Marshaler {
+			return ec.marshalNAgentToolCall2ᚕᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentToolCallᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentProposal_calls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentProposal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentToolCall(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentProposal_reasons(ctx context.Context, field graphql.CollectedField, obj *model.AgentProposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentProposal_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentProposal_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentProposal", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AgentProposal_summary(ctx context.Context, field graphql.CollectedField, obj *model.AgentProposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentProposal_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentProposal_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentProposal", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AgentToolCall_id(ctx context.Context, field graphql.CollectedField, obj *model.AgentToolCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentToolCall_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentToolCall_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentToolCall", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AgentToolCall_name(ctx context.Context, field graphql.CollectedField, obj *model.AgentToolCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentToolCall_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentToolCall_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentToolCall", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AgentToolCall_arguments(ctx context.Context, field graphql.CollectedField, obj *model.AgentToolCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentToolCall_arguments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Arguments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentToolCall_arguments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentToolCall", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AgentToolOutcome_callId(ctx context.Context, field graphql.CollectedField, obj *model.AgentToolOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentToolOutcome_callId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CallID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentToolOutcome_callId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentToolOutcome", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AgentToolOutcome_name(ctx context.Context, field graphql.CollectedField, obj *model.AgentToolOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentToolOutcome_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentToolOutcome_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentToolOutcome", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AgentToolOutcome_ok(ctx context.Context, field graphql.CollectedField, obj *model.AgentToolOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentToolOutcome_ok(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ok, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentToolOutcome_ok(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentToolOutcome", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _AgentToolOutcome_result(ctx context.Context, field graphql.CollectedField, obj *model.AgentToolOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentToolOutcome_result(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Result, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgentToolOutcome_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentToolOutcome", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AgentToolOutcome_errors(ctx context.Context, field graphql.CollectedField, obj *model.AgentToolOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentToolOutcome_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentToolOutcome_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgentToolOutcome",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgentToolOutcome_skipped(ctx context.Context, field graphql.CollectedField, obj *model.AgentToolOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgentToolOutcome_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgentToolOutcome_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgentToolOutcome", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Attribute_name(ctx context.Context, field graphql.CollectedField, obj *model.Attribute) (ret graphql.Marshaler) {
@@ -9905,6 +11386,50 @@ func (ec *executionContext) fieldContext_Mutation_productsImport(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_agentChat(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_agentChat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AgentChat(ctx, fc.Args["input"].(model.AgentChatInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AgentChatPayload) graphql.Marshaler {
+			return ec.marshalNAgentChatPayload2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentChatPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_agentChat(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentChatPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_agentChat_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12400,6 +13925,82 @@ func (ec *executionContext) fieldContext_Query_deadLetters(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_agentConversations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_agentConversations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AgentConversations(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AgentConversation) graphql.Marshaler {
+			return ec.marshalNAgentConversation2ᚕᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentConversationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_agentConversations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentConversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_agentConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_agentConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AgentConversation(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AgentConversation) graphql.Marshaler {
+			return ec.marshalOAgentConversation2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentConversation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_agentConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentConversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_agentConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12718,6 +14319,50 @@ func (ec *executionContext) fieldContext_Subscription_orderStatusChanged(ctx con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_orderStatusChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_agentChat(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_agentChat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().AgentChat(ctx, fc.Args["input"].(model.AgentChatInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AgentEvent) graphql.Marshaler {
+			return ec.marshalNAgentEvent2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_agentChat(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgentEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_agentChat_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14330,6 +15975,57 @@ func (ec *executionContext) unmarshalInputAddressInput(ctx context.Context, obj 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputAgentChatInput(ctx context.Context, obj any) (model.AgentChatInput, error) {
+	var it model.AgentChatInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"conversationId", "message", "confirm", "decline"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "conversationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationID = data
+		case "message":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Message = data
+		case "confirm":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confirm"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Confirm = data
+		case "decline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decline"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Decline = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputAttributeFilter(ctx context.Context, obj any) (model.AttributeFilter, error) {
 	var it model.AttributeFilter
 	if obj == nil {
@@ -15735,6 +17431,402 @@ func (ec *executionContext) _AdminVariant(ctx context.Context, sel ast.Selection
 			}
 		case "inventory":
 			out.Values[i] = ec._AdminVariant_inventory(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var agentChatPayloadImplementors = []string{"AgentChatPayload"}
+
+func (ec *executionContext) _AgentChatPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AgentChatPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentChatPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentChatPayload")
+		case "conversationId":
+			out.Values[i] = ec._AgentChatPayload_conversationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._AgentChatPayload_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._AgentChatPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var agentConversationImplementors = []string{"AgentConversation"}
+
+func (ec *executionContext) _AgentConversation(ctx context.Context, sel ast.SelectionSet, obj *model.AgentConversation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentConversationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentConversation")
+		case "id":
+			out.Values[i] = ec._AgentConversation_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._AgentConversation_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._AgentConversation_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "messages":
+			out.Values[i] = ec._AgentConversation_messages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var agentEventImplementors = []string{"AgentEvent"}
+
+func (ec *executionContext) _AgentEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AgentEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentEvent")
+		case "type":
+			out.Values[i] = ec._AgentEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversationId":
+			out.Values[i] = ec._AgentEvent_conversationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._AgentEvent_text(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "toolCall":
+			out.Values[i] = ec._AgentEvent_toolCall(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._AgentEvent_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "proposal":
+			out.Values[i] = ec._AgentEvent_proposal(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "stop":
+			out.Values[i] = ec._AgentEvent_stop(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._AgentEvent_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var agentMessageImplementors = []string{"AgentMessage"}
+
+func (ec *executionContext) _AgentMessage(ctx context.Context, sel ast.SelectionSet, obj *model.AgentMessage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentMessageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentMessage")
+		case "role":
+			out.Values[i] = ec._AgentMessage_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "content":
+			out.Values[i] = ec._AgentMessage_content(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "toolCalls":
+			out.Values[i] = ec._AgentMessage_toolCalls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "toolCallId":
+			out.Values[i] = ec._AgentMessage_toolCallId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var agentProposalImplementors = []string{"AgentProposal"}
+
+func (ec *executionContext) _AgentProposal(ctx context.Context, sel ast.SelectionSet, obj *model.AgentProposal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentProposalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentProposal")
+		case "id":
+			out.Values[i] = ec._AgentProposal_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._AgentProposal_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "calls":
+			out.Values[i] = ec._AgentProposal_calls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._AgentProposal_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "summary":
+			out.Values[i] = ec._AgentProposal_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var agentToolCallImplementors = []string{"AgentToolCall"}
+
+func (ec *executionContext) _AgentToolCall(ctx context.Context, sel ast.SelectionSet, obj *model.AgentToolCall) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentToolCallImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentToolCall")
+		case "id":
+			out.Values[i] = ec._AgentToolCall_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._AgentToolCall_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "arguments":
+			out.Values[i] = ec._AgentToolCall_arguments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var agentToolOutcomeImplementors = []string{"AgentToolOutcome"}
+
+func (ec *executionContext) _AgentToolOutcome(ctx context.Context, sel ast.SelectionSet, obj *model.AgentToolOutcome) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agentToolOutcomeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgentToolOutcome")
+		case "callId":
+			out.Values[i] = ec._AgentToolOutcome_callId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._AgentToolOutcome_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ok":
+			out.Values[i] = ec._AgentToolOutcome_ok(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "result":
+			out.Values[i] = ec._AgentToolOutcome_result(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._AgentToolOutcome_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skipped":
+			out.Values[i] = ec._AgentToolOutcome_skipped(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -17253,6 +19345,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "agentChat":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_agentChat(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18373,6 +20472,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "agentConversations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_agentConversations(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "agentConversation":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_agentConversation(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -18516,6 +20659,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_checkoutStatusChanged(ctx, fields[0])
 	case "orderStatusChanged":
 		return ec._Subscription_orderStatusChanged(ctx, fields[0])
+	case "agentChat":
+		return ec._Subscription_agentChat(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -19235,6 +21380,145 @@ func (ec *executionContext) marshalNAdminVariant2ᚕgithubᚗcomᚋhyperrrᚋhyp
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNAgentChatInput2githubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentChatInput(ctx context.Context, v any) (model.AgentChatInput, error) {
+	res, err := ec.unmarshalInputAgentChatInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAgentChatPayload2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentChatPayload(ctx context.Context, sel ast.SelectionSet, v *model.AgentChatPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AgentChatPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAgentConversation2ᚕᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentConversationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AgentConversation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAgentConversation2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentConversation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAgentConversation2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentConversation(ctx context.Context, sel ast.SelectionSet, v *model.AgentConversation) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AgentConversation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAgentEvent2ᚕᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AgentEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAgentEvent2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAgentEvent2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentEvent(ctx context.Context, sel ast.SelectionSet, v *model.AgentEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AgentEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAgentEventType2githubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentEventType(ctx context.Context, v any) (model.AgentEventType, error) {
+	var res model.AgentEventType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAgentEventType2githubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentEventType(ctx context.Context, sel ast.SelectionSet, v model.AgentEventType) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNAgentMessage2ᚕᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AgentMessage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAgentMessage2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentMessage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAgentMessage2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentMessage(ctx context.Context, sel ast.SelectionSet, v *model.AgentMessage) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AgentMessage(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAgentRole2githubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentRole(ctx context.Context, v any) (model.AgentRole, error) {
+	var res model.AgentRole
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAgentRole2githubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentRole(ctx context.Context, sel ast.SelectionSet, v model.AgentRole) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNAgentToolCall2ᚕᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentToolCallᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AgentToolCall) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAgentToolCall2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentToolCall(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAgentToolCall2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentToolCall(ctx context.Context, sel ast.SelectionSet, v *model.AgentToolCall) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AgentToolCall(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNAttribute2githubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAttribute(ctx context.Context, sel ast.SelectionSet, v model.Attribute) graphql.Marshaler {
@@ -20399,6 +22683,50 @@ func (ec *executionContext) marshalOAdminVariant2ᚖgithubᚗcomᚋhyperrrᚋhyp
 	return ec._AdminVariant(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOAgentConversation2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentConversation(ctx context.Context, sel ast.SelectionSet, v *model.AgentConversation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AgentConversation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAgentProposal2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentProposal(ctx context.Context, sel ast.SelectionSet, v *model.AgentProposal) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AgentProposal(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAgentStop2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentStop(ctx context.Context, v any) (*model.AgentStop, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.AgentStop)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAgentStop2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentStop(ctx context.Context, sel ast.SelectionSet, v *model.AgentStop) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOAgentToolCall2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentToolCall(ctx context.Context, sel ast.SelectionSet, v *model.AgentToolCall) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AgentToolCall(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAgentToolOutcome2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAgentToolOutcome(ctx context.Context, sel ast.SelectionSet, v *model.AgentToolOutcome) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AgentToolOutcome(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOAttributeFilter2ᚕᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐAttributeFilterᚄ(ctx context.Context, v any) ([]*model.AttributeFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -20798,6 +23126,13 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOUserError2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐUserError(ctx context.Context, sel ast.SelectionSet, v *model.UserError) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UserError(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOVariant2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐVariant(ctx context.Context, sel ast.SelectionSet, v *model.Variant) graphql.Marshaler {

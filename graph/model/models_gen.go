@@ -32,6 +32,101 @@ type AdminProductEdge struct {
 	Node   *AdminProduct `json:"node"`
 }
 
+// What the merchant says, or a decision on a proposal: exactly one of message,
+// confirm and decline.
+type AgentChatInput struct {
+	// Continue this conversation (the conversationId of an earlier turn); omit to start one.
+	ConversationID *string `json:"conversationId,omitempty"`
+	// Plain language, e.g. 'add 40 red wool scarves at $25, one size'. A bare 'yes' or 'no' answers the pending proposal.
+	Message *string `json:"message,omitempty"`
+	// Run the pending proposal with this ID (from CONFIRMATION_REQUIRED), exactly as proposed. Needs conversationId.
+	Confirm *string `json:"confirm,omitempty"`
+	// Drop the pending proposal with this ID. Needs conversationId.
+	Decline *string `json:"decline,omitempty"`
+}
+
+type AgentChatPayload struct {
+	// The conversation the turn ran in; pass it as conversationId to continue. Null when the turn did not start.
+	ConversationID *string `json:"conversationId,omitempty"`
+	// The turn's events in order: CONVERSATION first, DONE or ERROR last; consecutive TEXT pieces come joined.
+	Events []*AgentEvent `json:"events"`
+	// Why the turn did not start (invalid input, an unknown conversation, another
+	// turn running), or why it failed after it started (the same error as the ERROR
+	// event). Empty when the turn finished.
+	Errors []*UserError `json:"errors"`
+}
+
+// A chat with the catalog agent, kept per merchant API key; continue it by passing its id as AgentChatInput.conversationId.
+type AgentConversation struct {
+	ID string `json:"id"`
+	// RFC 3339
+	CreatedAt string `json:"createdAt"`
+	// RFC 3339
+	UpdatedAt string `json:"updatedAt"`
+	// Oldest first; empty in agentConversations.
+	Messages []*AgentMessage `json:"messages"`
+}
+
+// One event of an agent turn; which fields are set depends on type.
+type AgentEvent struct {
+	Type           AgentEventType `json:"type"`
+	ConversationID string         `json:"conversationId"`
+	// TEXT: the piece of reply.
+	Text *string `json:"text,omitempty"`
+	// TOOL_CALL and TOOL_STARTED: the call.
+	ToolCall *AgentToolCall `json:"toolCall,omitempty"`
+	// TOOL_RESULT: what the call returned.
+	Outcome *AgentToolOutcome `json:"outcome,omitempty"`
+	// CONFIRMATION_REQUIRED: the held calls; confirm or decline by its id. DONE after a decision: the decided proposal.
+	Proposal *AgentProposal `json:"proposal,omitempty"`
+	// DONE: how the turn ended.
+	Stop *AgentStop `json:"stop,omitempty"`
+	// ERROR: what went wrong and what to do.
+	Error *UserError `json:"error,omitempty"`
+}
+
+type AgentMessage struct {
+	Role    AgentRole `json:"role"`
+	Content string    `json:"content"`
+	// ASSISTANT: the calls it asked for.
+	ToolCalls []*AgentToolCall `json:"toolCalls"`
+	// TOOL: the AgentToolCall.id this answers.
+	ToolCallID *string `json:"toolCallId,omitempty"`
+}
+
+// Calls held for the merchant's confirmation; they run exactly as listed.
+type AgentProposal struct {
+	ID string `json:"id"`
+	// pending, applying, applied, failed, declined or expired
+	Status string           `json:"status"`
+	Calls  []*AgentToolCall `json:"calls"`
+	// Why confirmation is needed, one per held call.
+	Reasons []string `json:"reasons"`
+	// The exact change, one line per call.
+	Summary string `json:"summary"`
+}
+
+// An operation call the agent makes: name is the operation (and MCP tool).
+type AgentToolCall struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// The call's input, as JSON text.
+	Arguments string `json:"arguments"`
+}
+
+type AgentToolOutcome struct {
+	// The AgentToolCall.id this answers.
+	CallID string `json:"callId"`
+	Name   string `json:"name"`
+	Ok     bool   `json:"ok"`
+	// The operation's output, as JSON text; null when it failed.
+	Result *string `json:"result,omitempty"`
+	// The operation's errors; field is a path in the call's arguments.
+	Errors []*UserError `json:"errors"`
+	// Not run because an earlier call of the proposal failed.
+	Skipped bool `json:"skipped"`
+}
+
 type AttributeFilter struct {
 	Name   string   `json:"name"`
 	Values []string `json:"values"`
@@ -308,6 +403,208 @@ type VariantUpdateInput struct {
 	CompareAtPrice *int64  `json:"compareAtPrice,omitempty"`
 	Barcode        *string `json:"barcode,omitempty"`
 	WeightGrams    *int    `json:"weightGrams,omitempty"`
+}
+
+type AgentEventType string
+
+const (
+	// First: the conversation the turn belongs to.
+	AgentEventTypeConversation AgentEventType = "CONVERSATION"
+	// A piece of the agent's reply.
+	AgentEventTypeText AgentEventType = "TEXT"
+	// The model asked for an operation call (not run yet).
+	AgentEventTypeToolCall AgentEventType = "TOOL_CALL"
+	// A call is running.
+	AgentEventTypeToolStarted AgentEventType = "TOOL_STARTED"
+	// A call finished, with its result or errors.
+	AgentEventTypeToolResult AgentEventType = "TOOL_RESULT"
+	// Calls were held until the merchant confirms the proposal.
+	AgentEventTypeConfirmationRequired AgentEventType = "CONFIRMATION_REQUIRED"
+	// Last, when the turn finished: stop says how.
+	AgentEventTypeDone AgentEventType = "DONE"
+	// Last, when the turn failed: error says why and what to do.
+	AgentEventTypeError AgentEventType = "ERROR"
+)
+
+var AllAgentEventType = []AgentEventType{
+	AgentEventTypeConversation,
+	AgentEventTypeText,
+	AgentEventTypeToolCall,
+	AgentEventTypeToolStarted,
+	AgentEventTypeToolResult,
+	AgentEventTypeConfirmationRequired,
+	AgentEventTypeDone,
+	AgentEventTypeError,
+}
+
+func (e AgentEventType) IsValid() bool {
+	switch e {
+	case AgentEventTypeConversation, AgentEventTypeText, AgentEventTypeToolCall, AgentEventTypeToolStarted, AgentEventTypeToolResult, AgentEventTypeConfirmationRequired, AgentEventTypeDone, AgentEventTypeError:
+		return true
+	}
+	return false
+}
+
+func (e AgentEventType) String() string {
+	return string(e)
+}
+
+func (e *AgentEventType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AgentEventType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AgentEventType", str)
+	}
+	return nil
+}
+
+func (e AgentEventType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AgentEventType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AgentEventType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type AgentRole string
+
+const (
+	// The merchant.
+	AgentRoleUser AgentRole = "USER"
+	// The agent (the model): a reply, calls, or both.
+	AgentRoleAssistant AgentRole = "ASSISTANT"
+	// The result of a call, as the model was shown it.
+	AgentRoleTool AgentRole = "TOOL"
+)
+
+var AllAgentRole = []AgentRole{
+	AgentRoleUser,
+	AgentRoleAssistant,
+	AgentRoleTool,
+}
+
+func (e AgentRole) IsValid() bool {
+	switch e {
+	case AgentRoleUser, AgentRoleAssistant, AgentRoleTool:
+		return true
+	}
+	return false
+}
+
+func (e AgentRole) String() string {
+	return string(e)
+}
+
+func (e *AgentRole) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AgentRole(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AgentRole", str)
+	}
+	return nil
+}
+
+func (e AgentRole) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AgentRole) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AgentRole) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Why a turn ended.
+type AgentStop string
+
+const (
+	// The agent replied.
+	AgentStopAnswered AgentStop = "ANSWERED"
+	// Calls wait for the merchant to confirm or decline the proposal.
+	AgentStopConfirmationRequired AgentStop = "CONFIRMATION_REQUIRED"
+	// The model kept calling operations past the step limit.
+	AgentStopStepLimit AgentStop = "STEP_LIMIT"
+	// A confirmed proposal ran.
+	AgentStopProposalApplied AgentStop = "PROPOSAL_APPLIED"
+	// A proposal was declined.
+	AgentStopProposalDeclined AgentStop = "PROPOSAL_DECLINED"
+)
+
+var AllAgentStop = []AgentStop{
+	AgentStopAnswered,
+	AgentStopConfirmationRequired,
+	AgentStopStepLimit,
+	AgentStopProposalApplied,
+	AgentStopProposalDeclined,
+}
+
+func (e AgentStop) IsValid() bool {
+	switch e {
+	case AgentStopAnswered, AgentStopConfirmationRequired, AgentStopStepLimit, AgentStopProposalApplied, AgentStopProposalDeclined:
+		return true
+	}
+	return false
+}
+
+func (e AgentStop) String() string {
+	return string(e)
+}
+
+func (e *AgentStop) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AgentStop(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AgentStop", str)
+	}
+	return nil
+}
+
+func (e AgentStop) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AgentStop) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AgentStop) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type OrderStatus string
