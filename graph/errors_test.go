@@ -201,6 +201,20 @@ func TestOwnership(t *testing.T) {
 			if len(r.Errors) != 1 || r.Errors[0].code() != "unauthorized" {
 				t.Errorf("anonymous myOrders = %+v, want unauthorized", r.Errors)
 			}
+			// Anonymous callers may read the catalog only.
+			r = e.post(t, "", `mutation($item: ID!) { cartCreate(input: {lines: [{itemId: $item, quantity: 1}]}) { cart { id } errors { code } } }`,
+				map[string]any{"item": scarf[0]})
+			if len(r.Errors) != 1 || r.Errors[0].code() != "unauthorized" {
+				t.Errorf("anonymous cartCreate = %s %+v, want unauthorized", r.Data, r.Errors)
+			}
+			r = e.post(t, "", `query($c: ID!) { cart(id: $c) { id } }`, map[string]any{"c": cart.CartCreate.Cart.ID})
+			if len(r.Errors) != 1 || r.Errors[0].code() != "unauthorized" {
+				t.Errorf("anonymous cart = %s %+v, want unauthorized", r.Data, r.Errors)
+			}
+			r = e.post(t, "", `query($v: [ID!]!) { variants(ids: $v) { id } }`, map[string]any{"v": scarf})
+			if len(r.Errors) != 0 || !strings.Contains(string(r.Data), scarf[0]) {
+				t.Errorf("anonymous variants = %s %+v, want the scarf", r.Data, r.Errors)
+			}
 			r = e.post(t, e.alice, `{ orders { nodes { id } } }`, nil)
 			if len(r.Errors) != 1 || r.Errors[0].code() != "forbidden" {
 				t.Errorf("shopper orders = %+v, want forbidden", r.Errors)

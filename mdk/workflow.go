@@ -234,6 +234,10 @@ type WorkflowEngine interface {
 	Wait(ctx context.Context, runID string) (json.RawMessage, error)
 	// Run returns the journaled state of a run.
 	Run(ctx context.Context, runID string) (RunInfo, error)
+	// RunByKey returns the journaled state of the run of workflowID
+	// started with key: not_found when none was journaled, which tells a
+	// caller that crashed between deciding to start a run and starting it.
+	RunByKey(ctx context.Context, workflowID, key string) (RunInfo, error)
 }
 
 // RegisterStep registers a typed step with the engine.

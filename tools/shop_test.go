@@ -1,9 +1,12 @@
 package tools_test
 
 import (
+	"context"
+	"slices"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/hyperrr/hyperrr/internal/ucptest"
@@ -35,7 +38,8 @@ func readyCheckout(fulfillment string) obj {
 // TestScriptedAgent shops as an agent would, over real HTTP with mcp-go's
 // client: search → create cart → update cart → create checkout → update
 // checkout → complete checkout → get order, in at most 8 calls, and every
-// shopper result validates against the UCP schema of its method.
+// shopper result validates against the UCP schema of its method. Without a
+// key an agent sees only the three catalog tools and can't start a cart.
 func TestScriptedAgent(t *testing.T) {
 	s := ucptest.Compile(t,
 		"https://ucp.dev/schemas/shopping/catalog_search.json#/$defs/search_response",
@@ -51,7 +55,29 @@ func TestScriptedAgent(t *testing.T) {
 		}
 	}
 	each(t, func(t *testing.T, e *env) {
-		for _, key := range []struct{ name, key string }{{"Anonymous", ""}, {"Shopper", e.shopperKey}} {
+		t.Run("OKAnonymousCatalogOnly", func(t *testing.T) {
+			c := connect(t, e.url, "")
+			list, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, tool := range list.Tools {
+				got = append(got, tool.Name)
+			}
+			slices.Sort(got)
+			if want := []string{"get_product", "lookup_catalog", "search_catalog"}; !slices.Equal(got, want) {
+				t.Fatalf("anonymous tools %v, want %v", got, want)
+			}
+			if found := ok(t, c, "search_catalog", obj{"catalog": obj{"query": "wool scarf"}}); len(found["products"].([]any)) == 0 {
+				t.Fatalf("anonymous search found nothing: %v", found)
+			}
+			msg := errorMessage(t, callTool(t, c, "create_cart", obj{"cart": obj{"line_items": []any{obj{"item": obj{"id": e.scarf}, "quantity": 1}}}}))
+			if msg["code"] != "unauthorized" || msg["hint"] == "" {
+				t.Fatalf("anonymous create_cart: %v", msg)
+			}
+		})
+		for _, key := range []struct{ name, key string }{{"Shopper", e.shopperKey}} {
 			t.Run("OK"+key.name, func(t *testing.T) {
 				a := &counter{c: connect(t, e.url, key.key)}
 				found := a.ok(t, "search_catalog", obj{"meta": obj{"ucp-agent": obj{"profile": "https://agent.example.com/.well-known/ucp"}}, "catalog": obj{"query": "wool scarf"}})

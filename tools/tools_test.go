@@ -207,12 +207,17 @@ func TestRoles(t *testing.T) {
 		anon, shopper, merchant := connect(t, e.url, ""), connect(t, e.url, e.shopperKey), connect(t, e.url, e.merchantKey)
 		a, s, m := names(anon), names(shopper), names(merchant)
 		t.Run("OKList", func(t *testing.T) {
-			for _, want := range []string{"search_catalog", "get_product", "create_cart", "complete_checkout", "get_order"} {
+			for _, want := range []string{"search_catalog", "get_product", "lookup_catalog"} {
 				if !slices.Contains(a, want) {
 					t.Errorf("anonymous list lacks %s", want)
 				}
 			}
-			for _, hidden := range []string{"create_product", "list_orders", "list_my_orders", "set_stock"} {
+			for _, want := range []string{"create_cart", "complete_checkout", "get_order"} {
+				if !slices.Contains(s, want) {
+					t.Errorf("shopper list lacks %s", want)
+				}
+			}
+			for _, hidden := range []string{"create_product", "list_orders", "list_my_orders", "set_stock", "create_cart", "get_cart", "create_checkout", "complete_checkout", "get_order"} {
 				if slices.Contains(a, hidden) {
 					t.Errorf("anonymous list shows %s", hidden)
 				}

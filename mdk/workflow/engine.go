@@ -19,6 +19,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -281,6 +282,19 @@ func (e *Engine) result(ctx context.Context, runID string) (out json.RawMessage,
 	default:
 		return nil, true, row.info.Error
 	}
+}
+
+// RunByKey returns the journaled state of the run of workflowID started
+// with key. Errors: not_found (no run was journaled under the key).
+func (e *Engine) RunByKey(ctx context.Context, workflowID, key string) (mdk.RunInfo, error) {
+	id, _, err := e.journal.runByKey(ctx, workflowID, key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return mdk.RunInfo{}, mdk.NotFound("workflow %s has no run with key %q", workflowID, key)
+	}
+	if err != nil {
+		return mdk.RunInfo{}, fmt.Errorf("find run of workflow %s with key %q: %w", workflowID, key, err)
+	}
+	return e.Run(ctx, id)
 }
 
 // Run returns the journaled state of a run with its nodes, completed ones

@@ -11,9 +11,10 @@ import (
 	"github.com/hyperrr/hyperrr/modules/cart"
 )
 
-// TestCartOwnership runs every operation on a shopper's cart and on an
-// anonymous cart as each kind of caller: only the owner may change it,
-// merchants may read it, and everyone else is told it does not exist.
+// TestCartOwnership runs every operation on a shopper's cart as each kind
+// of caller: only the owner may change it, merchants may read it, another
+// shopper is told it does not exist, and an anonymous caller is told to
+// authenticate (carts need a shopper key).
 func TestCartOwnership(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		type op struct {
@@ -45,11 +46,14 @@ func TestCartOwnership(t *testing.T) {
 			{"Lines", false, func(ctx context.Context, c cart.UCPCart) error { _, err := e.service(t).Lines(ctx, c.ID); return err }},
 		}
 		callers := map[string]context.Context{"shopperA": e.shopperA, "shopperB": e.shopperB, "anonymous": e.anon, "merchant": e.merchant}
-		for _, owner := range []string{"shopperA", "anonymous"} {
+		for _, owner := range []string{"shopperA"} {
 			for _, o := range ops {
 				for caller, ctx := range callers {
 					var want mdk.Code
 					switch {
+					case caller == "anonymous" && o.name != "Lines":
+						// The registry's access check, before any lookup.
+						want = mdk.CodeUnauthorized
 					case caller == owner:
 						want = ""
 					case caller == "merchant" && !o.write:
@@ -73,10 +77,20 @@ func TestCartOwnership(t *testing.T) {
 				}
 			}
 		}
-		t.Run("OKMerchantCartIsAnonymous", func(t *testing.T) {
-			c := e.newCart(t, e.merchant)
-			if _, err := call(e.anon, e, "get_cart", cart.CartIDInput{ID: c.ID}); err != nil {
-				t.Fatal(err)
+		t.Run("ErrAnonymousCannotShop", func(t *testing.T) {
+			before := e.count(t, `SELECT COUNT(*) FROM cart.carts`)
+			_, err := call(e.anon, e, "create_cart", cart.CreateCartInput{LineItems: []cart.LineItemInput{line(e.scarf, 1)}})
+			wantErr(t, err, mdk.CodeUnauthorized, "")
+			if n := e.count(t, `SELECT COUNT(*) FROM cart.carts`); n != before {
+				t.Fatalf("a refused create_cart stored a cart: %d carts, want %d", n, before)
+			}
+		})
+		t.Run("ErrMerchantCannotOwnCart", func(t *testing.T) {
+			before := e.count(t, `SELECT COUNT(*) FROM cart.carts`)
+			_, err := call(e.merchant, e, "create_cart", cart.CreateCartInput{})
+			wantErr(t, err, mdk.CodeForbidden, "")
+			if n := e.count(t, `SELECT COUNT(*) FROM cart.carts`); n != before {
+				t.Fatalf("a refused create_cart stored a cart: %d carts, want %d", n, before)
 			}
 		})
 	})
@@ -84,23 +98,23 @@ func TestCartOwnership(t *testing.T) {
 
 func TestCartExpiry(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
-		c := e.newCart(t, e.anon, line(e.scarf, 1))
+		c := e.newCart(t, e.shopperA, line(e.scarf, 1))
 		time.Sleep(700 * time.Millisecond)
 		t.Run("OKReadsExpired", func(t *testing.T) {
-			got := mustCall(t, e.anon, e, "get_cart", cart.CartIDInput{ID: c.ID})
+			got := mustCall(t, e.shopperA, e, "get_cart", cart.CartIDInput{ID: c.ID})
 			if got.Status != cart.StatusExpired || got.ExpiresAt != "" {
 				t.Fatalf("idle cart %+v", got)
 			}
 		})
 		t.Run("ErrNoLongerUsable", func(t *testing.T) {
-			_, err := call(e.anon, e, "update_cart", cart.UpdateCartInput{ID: c.ID, LineItems: []cart.LineItemInput{}})
+			_, err := call(e.shopperA, e, "update_cart", cart.UpdateCartInput{ID: c.ID, LineItems: []cart.LineItemInput{}})
 			wantErr(t, err, mdk.CodeConflict, "")
-			if _, err := e.service(t).Lines(e.anon, c.ID); mdk.ErrorCode(err) != mdk.CodeConflict {
+			if _, err := e.service(t).Lines(e.shopperA, c.ID); mdk.ErrorCode(err) != mdk.CodeConflict {
 				t.Fatalf("Lines of an expired cart: %v", err)
 			}
 		})
 		t.Run("OKSweeper", func(t *testing.T) {
-			fresh := e.newCart(t, e.anon, line(e.scarf, 1))
+			fresh := e.newCart(t, e.shopperA, line(e.scarf, 1))
 			n, err := e.cart.ExpireIdle(context.Background())
 			if err != nil || n != 1 {
 				t.Fatalf("expired %d err=%v", n, err)
@@ -108,7 +122,7 @@ func TestCartExpiry(t *testing.T) {
 			if got := e.count(t, `SELECT COUNT(*) FROM cart.carts WHERE status = 'expired' AND id = $1`, c.ID); got != 1 {
 				t.Fatal("idle cart not marked expired")
 			}
-			if got := mustCall(t, e.anon, e, "get_cart", cart.CartIDInput{ID: fresh.ID}); got.Status != cart.StatusActive {
+			if got := mustCall(t, e.shopperA, e, "get_cart", cart.CartIDInput{ID: fresh.ID}); got.Status != cart.StatusActive {
 				t.Fatalf("fresh cart %s", got.Status)
 			}
 			if n, err := e.cart.ExpireIdle(context.Background()); err != nil || n != 0 {
@@ -163,8 +177,8 @@ func TestOrderPlaced(t *testing.T) {
 func TestUCPCartSchema(t *testing.T) {
 	schema := ucptest.Compile(t, "https://ucp.dev/schemas/shopping/cart.json")[0]
 	each(t, func(t *testing.T, e *env) {
-		c := e.newCart(t, e.anon, line(e.scarf, 1), line("var_nope", 2), line(e.table, 9))
-		empty := e.newCart(t, e.anon)
+		c := e.newCart(t, e.shopperA, line(e.scarf, 1), line("var_nope", 2), line(e.table, 9))
+		empty := e.newCart(t, e.shopperA)
 		for name, out := range map[string]cart.UCPCart{"OKWithMessages": c, "OKEmpty": empty} {
 			t.Run(name, func(t *testing.T) {
 				if err := schema.Validate(ucptest.Enveloped(t, out)); err != nil {

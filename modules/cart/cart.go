@@ -1,5 +1,6 @@
-// Package cart is commerce.cart: shopping carts owned by a shopper or, for
-// anonymous callers, by whoever holds the cart's unguessable ID. A cart
+// Package cart is commerce.cart: shopping carts, each owned by the
+// authenticated shopper who created it (anonymous callers may only browse
+// the catalog). A cart
 // stores only what the buyer chose (variant and quantity per line); titles,
 // prices, stock and totals come from the catalog each time the cart is
 // read, so a cart never shows a stale price. Problems with a line (an
@@ -28,10 +29,10 @@ const (
 type OwnerKind string
 
 const (
-	// OwnerCustomer: the shopper whose customer ID is on the cart.
+	// OwnerCustomer: the shopper whose customer ID is on the cart. It is
+	// the only kind created; rows of the retired "anonymous" kind (from
+	// before carts needed a shopper key) are readable by merchants only.
 	OwnerCustomer OwnerKind = "customer"
-	// OwnerAnonymous: whoever holds the cart ID, calling anonymously.
-	OwnerAnonymous OwnerKind = "anonymous"
 )
 
 // Event types this module emits through its outbox.
@@ -104,31 +105,26 @@ func (c Cart) idleStatus(now time.Time, ttl time.Duration) Status {
 const (
 	prefixCart = "cart_"
 	prefixLine = "li_"
-	// cartIDBytes is 160 bits: an anonymous cart's ID is its only
-	// credential, so it must not be guessable.
+	// cartIDBytes is 160 bits: IDs can't be guessed or enumerated, so
+	// a leaked access check elsewhere still reveals no other cart.
 	cartIDBytes = 20
 	lineIDBytes = 8
 )
 
-// owner is who a new cart created by p belongs to: a shopper owns it by
-// customer ID; anyone else (anonymous, or a merchant trying the store)
-// gets an anonymous cart whose ID is the credential.
-func owner(p mdk.Principal) (OwnerKind, string) {
+// owner is the customer a new cart created by p belongs to. Only a
+// shopper owns carts: the operations admit merchants (shopper access), who
+// may read every cart but have no customer to buy for, so they are refused
+// here with the way out.
+func owner(p mdk.Principal) (string, error) {
 	if p.IsShopper() && p.CustomerID != "" {
-		return OwnerCustomer, p.CustomerID
+		return p.CustomerID, nil
 	}
-	return OwnerAnonymous, ""
+	return "", mdk.Errorf(mdk.CodeForbidden, "carts belong to shoppers: call create_cart with a shopper API key (merchants can read carts but not own them)")
 }
 
 // ownedBy reports whether p is the cart's owner and may change it.
 func (c Cart) ownedBy(p mdk.Principal) bool {
-	switch c.OwnerKind {
-	case OwnerCustomer:
-		return p.IsShopper() && p.CustomerID != "" && p.CustomerID == c.CustomerID
-	case OwnerAnonymous:
-		return p.Role == mdk.RoleAnonymous
-	}
-	return false
+	return c.OwnerKind == OwnerCustomer && p.IsShopper() && p.CustomerID != "" && p.CustomerID == c.CustomerID
 }
 
 // readableBy reports whether p may see the cart: its owner, or a merchant.

@@ -230,16 +230,16 @@ func TestCartFlow(t *testing.T) {
 			}
 		})
 		t.Run("ErrCanceledCartIsFrozen", func(t *testing.T) {
-			c := e.newCart(t, e.anon, line(e.scarf, 1))
-			mustCall(t, e.anon, e, "cancel_cart", cart.CartIDInput{ID: c.ID})
-			_, err := call(e.anon, e, "add_cart_line", cart.AddLineInput{CartID: c.ID, ItemID: e.scarf, Quantity: 1})
+			c := e.newCart(t, e.shopperA, line(e.scarf, 1))
+			mustCall(t, e.shopperA, e, "cancel_cart", cart.CartIDInput{ID: c.ID})
+			_, err := call(e.shopperA, e, "add_cart_line", cart.AddLineInput{CartID: c.ID, ItemID: e.scarf, Quantity: 1})
 			wantErr(t, err, mdk.CodeConflict, "")
-			if _, err := e.service(t).Lines(e.anon, c.ID); mdk.ErrorCode(err) != mdk.CodeConflict {
+			if _, err := e.service(t).Lines(e.shopperA, c.ID); mdk.ErrorCode(err) != mdk.CodeConflict {
 				t.Fatalf("Lines of a canceled cart: %v", err)
 			}
 		})
-		t.Run("OKAnonymousIDIsUnguessable", func(t *testing.T) {
-			a, b := e.newCart(t, e.anon), e.newCart(t, e.anon)
+		t.Run("OKIDIsUnguessable", func(t *testing.T) {
+			a, b := e.newCart(t, e.shopperA), e.newCart(t, e.shopperA)
 			// cart_ + 32 base32 characters = 160 random bits.
 			if len(a.ID) != len("cart_")+32 || a.ID == b.ID {
 				t.Fatalf("IDs %q %q", a.ID, b.ID)
@@ -251,12 +251,12 @@ func TestCartFlow(t *testing.T) {
 func TestCartMessages(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		gone := e.product(t, "Old Lamp", "LAMP", 4000, 10)
-		c := e.newCart(t, e.anon, line(e.scarf, 1), line("var_nope", 1), line(gone, 1), line(e.table, 4))
+		c := e.newCart(t, e.shopperA, line(e.scarf, 1), line("var_nope", 1), line(gone, 1), line(e.table, 4))
 		if _, err := mdk.Call[product.IDInput, product.Product](e.merchant, e.g.Ops(), "archive_product", product.IDInput{ID: productOf(t, e, gone)}); err != nil {
 			t.Fatal(err)
 		}
 		t.Run("OKReported", func(t *testing.T) {
-			got := mustCall(t, e.anon, e, "get_cart", cart.CartIDInput{ID: c.ID})
+			got := mustCall(t, e.shopperA, e, "get_cart", cart.CartIDInput{ID: c.ID})
 			want := map[string]string{
 				"$.line_items[1]":          "item_unavailable",
 				"$.line_items[2]":          "item_unavailable",
@@ -276,7 +276,7 @@ func TestCartMessages(t *testing.T) {
 			}
 		})
 		t.Run("OKClearedWhenFixed", func(t *testing.T) {
-			got := mustCall(t, e.anon, e, "update_cart", cart.UpdateCartInput{ID: c.ID, LineItems: []cart.LineItemInput{line(e.scarf, 1), line(e.table, 3)}})
+			got := mustCall(t, e.shopperA, e, "update_cart", cart.UpdateCartInput{ID: c.ID, LineItems: []cart.LineItemInput{line(e.scarf, 1), line(e.table, 3)}})
 			if len(got.Messages) != 0 || total(t, got.Totals, "total") != 2500+3*19900 {
 				t.Fatalf("fixed cart %+v", got)
 			}
@@ -285,7 +285,7 @@ func TestCartMessages(t *testing.T) {
 			if _, err := mdk.Call[product.SetStockInput, product.Variant](e.merchant, e.g.Ops(), "set_stock", product.SetStockInput{VariantID: e.table, OnHand: 0}); err != nil {
 				t.Fatal(err)
 			}
-			got := mustCall(t, e.anon, e, "get_cart", cart.CartIDInput{ID: c.ID})
+			got := mustCall(t, e.shopperA, e, "get_cart", cart.CartIDInput{ID: c.ID})
 			if len(got.Messages) != 1 || got.Messages[0].Code != "out_of_stock" || got.Messages[0].Path != "$.line_items[1].quantity" {
 				t.Fatalf("messages %+v", got.Messages)
 			}

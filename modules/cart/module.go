@@ -182,7 +182,7 @@ type CartLines = struct {
 
 // Lines returns the lines of cart cartID for checkout, as the caller in ctx
 // sees it: not_found when the caller may not read the cart (another
-// shopper's, or a customer's cart to an anonymous caller); conflict when
+// shopper's); conflict when
 // the cart is canceled, expired, completed or empty. Prices are not
 // included: checkout reads them from the catalog itself.
 func (c *Carts) Lines(ctx context.Context, cartID string) (CartLines, error) {

@@ -311,15 +311,15 @@ func (o *ops) register(r *mdk.Registry) error {
 		mdk.Register(r, mdk.Operation[CreateCartInput, UCPCart]{
 			Name: "create_cart",
 			Description: "Create a shopping cart, optionally with line items (variant ID and quantity each). " +
-				"Without an API key the cart ID is the only way back to the cart, so keep it. Carts left unchanged too long expire." + shape,
-			Access: mdk.AccessPublic, Effect: mdk.EffectWrite,
+				"Needs a shopper API key; the cart belongs to that shopper. Carts left unchanged too long expire." + shape,
+			Access: mdk.AccessShopper, Effect: mdk.EffectWrite,
 			UCP:    &mdk.UCPMethod{Capability: capCart, Object: "cart"},
 			Handle: o.createCart,
 		}),
 		mdk.Register(r, mdk.Operation[CartIDInput, UCPCart]{
 			Name:        "get_cart",
 			Description: "Get a cart by ID with current catalog prices and availability." + shape,
-			Access:      mdk.AccessPublic, Effect: mdk.EffectRead, Idempotent: true,
+			Access:      mdk.AccessShopper, Effect: mdk.EffectRead, Idempotent: true,
 			UCP:    &mdk.UCPMethod{Capability: capCart, IDParam: true, Resource: "carts"},
 			Handle: o.getCart,
 		}),
@@ -327,33 +327,33 @@ func (o *ops) register(r *mdk.Registry) error {
 			Name: "update_cart",
 			Description: "Replace a cart's contents: line_items is the complete new list (lines left out are removed; pass a line's id to keep it). " +
 				"Use it to change quantities, add or drop items in one call." + shape,
-			Access: mdk.AccessPublic, Effect: mdk.EffectWrite, Idempotent: true,
+			Access: mdk.AccessShopper, Effect: mdk.EffectWrite, Idempotent: true,
 			UCP:    &mdk.UCPMethod{Capability: capCart, Object: "cart", IDParam: true},
 			Handle: o.updateCart,
 		}),
 		mdk.Register(r, mdk.Operation[CartIDInput, UCPCart]{
 			Name:        "cancel_cart",
 			Description: "Cancel a cart the buyer no longer wants; it can't be changed or checked out afterwards. Canceling twice is harmless." + shape,
-			Access:      mdk.AccessPublic, Effect: mdk.EffectDestructive, Idempotent: true,
+			Access:      mdk.AccessShopper, Effect: mdk.EffectDestructive, Idempotent: true,
 			UCP:    &mdk.UCPMethod{Capability: capCart, IDParam: true},
 			Handle: o.cancelCart,
 		}),
 		mdk.Register(r, mdk.Operation[AddLineInput, UCPCart]{
 			Name:        "add_cart_line",
 			Description: "Add a quantity of one variant to a cart; if the variant is already in the cart its line's quantity grows." + shape,
-			Access:      mdk.AccessPublic, Effect: mdk.EffectWrite,
+			Access:      mdk.AccessShopper, Effect: mdk.EffectWrite,
 			Handle: o.addLine,
 		}),
 		mdk.Register(r, mdk.Operation[LineQuantityInput, UCPCart]{
 			Name:        "change_cart_line_quantity",
 			Description: "Set the quantity of one cart line (by line ID) to a new absolute value." + shape,
-			Access:      mdk.AccessPublic, Effect: mdk.EffectWrite, Idempotent: true,
+			Access:      mdk.AccessShopper, Effect: mdk.EffectWrite, Idempotent: true,
 			Handle: o.changeQuantity,
 		}),
 		mdk.Register(r, mdk.Operation[RemoveLineInput, UCPCart]{
 			Name:        "remove_cart_line",
 			Description: "Remove one line (by line ID) from a cart." + shape,
-			Access:      mdk.AccessPublic, Effect: mdk.EffectDestructive, Idempotent: true,
+			Access:      mdk.AccessShopper, Effect: mdk.EffectDestructive, Idempotent: true,
 			Handle: o.removeLine,
 		}),
 	)

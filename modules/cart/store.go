@@ -62,9 +62,12 @@ func (s *store) create(ctx context.Context, p mdk.Principal, lines []Line, buyer
 	if err != nil {
 		return Cart{}, err
 	}
+	customer, err := owner(p)
+	if err != nil {
+		return Cart{}, err
+	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	kind, customer := owner(p)
-	c := Cart{ID: id, OwnerKind: kind, CustomerID: customer, Status: StatusActive, Lines: lines, Buyer: buyer, CreatedAt: now, UpdatedAt: now}
+	c := Cart{ID: id, OwnerKind: OwnerCustomer, CustomerID: customer, Status: StatusActive, Lines: lines, Buyer: buyer, CreatedAt: now, UpdatedAt: now}
 	if c.Lines == nil {
 		c.Lines = []Line{}
 	}

@@ -10,8 +10,9 @@ import (
 )
 
 // TestOwnership runs every operation on a shopper's checkout and order as
-// another shopper and anonymously (not_found), and as a merchant (reads
-// allowed, buyer-only changes refused).
+// another shopper (not_found), anonymously (unauthorized: buying needs a
+// shopper key), and as a merchant (reads allowed, buyer-only changes
+// refused).
 func TestOwnership(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		c := e.ready(t, e.shopperA, order.TokenSuccess, line(e.scarf, 1))
@@ -47,7 +48,7 @@ func TestOwnership(t *testing.T) {
 		reads := map[string]bool{"get_checkout": true, "get_order": true}
 		for name, op := range ops {
 			t.Run("ErrOtherShopper/"+name, func(t *testing.T) { wantErr(t, op(e.shopperB), mdk.CodeNotFound, "id") })
-			t.Run("ErrAnonymous/"+name, func(t *testing.T) { wantErr(t, op(e.anon), mdk.CodeNotFound, "id") })
+			t.Run("ErrAnonymous/"+name, func(t *testing.T) { wantErr(t, op(e.anon), mdk.CodeUnauthorized, "") })
 			if reads[name] {
 				t.Run("OKMerchant/"+name, func(t *testing.T) {
 					if err := op(e.merchant); err != nil {
@@ -59,6 +60,16 @@ func TestOwnership(t *testing.T) {
 		t.Run("ErrMerchantCannotBuy", func(t *testing.T) {
 			wantErr(t, ops["update_checkout"](e.merchant), mdk.CodeForbidden, "")
 			wantErr(t, ops["complete_checkout"](e.merchant), mdk.CodeForbidden, "")
+			before := e.count(t, `SELECT COUNT(*) FROM "order".checkouts`)
+			_, err := call[order.CreateCheckoutInput, order.UCPCheckout](e.merchant, e, "create_checkout", order.CreateCheckoutInput{LineItems: []order.LineItemInput{line(e.scarf, 1)}})
+			wantErr(t, err, mdk.CodeForbidden, "")
+			if n := e.count(t, `SELECT COUNT(*) FROM "order".checkouts`); n != before {
+				t.Fatalf("a refused create_checkout stored a checkout: %d, want %d", n, before)
+			}
+		})
+		t.Run("ErrAnonymousCannotStart", func(t *testing.T) {
+			_, err := call[order.CreateCheckoutInput, order.UCPCheckout](e.anon, e, "create_checkout", order.CreateCheckoutInput{LineItems: []order.LineItemInput{line(e.scarf, 1)}})
+			wantErr(t, err, mdk.CodeUnauthorized, "")
 		})
 		t.Run("ErrShopperMerchantOps", func(t *testing.T) {
 			_, err := call[order.OrderFilter, order.OrderList](e.shopperA, e, "list_orders", order.OrderFilter{})
@@ -89,7 +100,7 @@ func TestOwnership(t *testing.T) {
 // writes nothing.
 func TestBadInput(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
-		c := must[order.UCPCheckout](t, e.anon, e, "create_checkout", order.CreateCheckoutInput{LineItems: []order.LineItemInput{line(e.scarf, 1)}})
+		c := must[order.UCPCheckout](t, e.shopperA, e, "create_checkout", order.CreateCheckoutInput{LineItems: []order.LineItemInput{line(e.scarf, 1)}})
 		before := e.count(t, `SELECT COUNT(*) FROM "order".checkouts`)
 		cases := []struct {
 			name, op, field string
@@ -109,7 +120,7 @@ func TestBadInput(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run("Err"+tc.name, func(t *testing.T) {
-				ctx := e.anon
+				ctx := e.shopperA
 				if tc.op == "refund_order" {
 					ctx = e.merchant
 				}
@@ -118,14 +129,14 @@ func TestBadInput(t *testing.T) {
 			})
 		}
 		t.Run("ErrUnknownCart", func(t *testing.T) {
-			_, err := call[order.CreateCheckoutInput, order.UCPCheckout](e.anon, e, "create_checkout", order.CreateCheckoutInput{CartID: "cart_nope"})
+			_, err := call[order.CreateCheckoutInput, order.UCPCheckout](e.shopperA, e, "create_checkout", order.CreateCheckoutInput{CartID: "cart_nope"})
 			wantErr(t, err, mdk.CodeNotFound, "cart_id")
 		})
 		t.Run("OKNothingWritten", func(t *testing.T) {
 			if n := e.count(t, `SELECT COUNT(*) FROM "order".checkouts`); n != before {
 				t.Fatalf("%d checkouts, want %d", n, before)
 			}
-			got := must[order.UCPCheckout](t, e.anon, e, "get_checkout", order.CheckoutIDInput{ID: c.ID})
+			got := must[order.UCPCheckout](t, e.shopperA, e, "get_checkout", order.CheckoutIDInput{ID: c.ID})
 			if got.ShippingAddress != nil || got.Buyer != nil || got.FulfillmentOptionID != "" || got.Status != order.CheckoutIncomplete {
 				t.Fatalf("checkout changed: %+v", got)
 			}
@@ -138,12 +149,12 @@ func TestBadInput(t *testing.T) {
 func TestUCPSchemas(t *testing.T) {
 	schemas := ucptest.Compile(t, "https://ucp.dev/schemas/shopping/checkout.json", "https://ucp.dev/schemas/shopping/order.json")
 	each(t, func(t *testing.T, e *env) {
-		incomplete := must[order.UCPCheckout](t, e.anon, e, "create_checkout", order.CreateCheckoutInput{LineItems: []order.LineItemInput{line(e.scarf, 1)}})
-		esc, err := e.complete(e.anon, e.ready(t, e.anon, order.TokenEscalate, line(e.scarf, 1)).ID, "esc")
+		incomplete := must[order.UCPCheckout](t, e.shopperA, e, "create_checkout", order.CreateCheckoutInput{LineItems: []order.LineItemInput{line(e.scarf, 1)}})
+		esc, err := e.complete(e.shopperA, e.ready(t, e.shopperA, order.TokenEscalate, line(e.scarf, 1)).ID, "esc")
 		if err != nil {
 			t.Fatal(err)
 		}
-		done, err := e.complete(e.anon, e.ready(t, e.anon, order.TokenSuccess, line(e.scarf, 1), line(e.table, 1)).ID, "ok")
+		done, err := e.complete(e.shopperA, e.ready(t, e.shopperA, order.TokenSuccess, line(e.scarf, 1), line(e.table, 1)).ID, "ok")
 		if err != nil {
 			t.Fatal(err)
 		}

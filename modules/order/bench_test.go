@@ -23,7 +23,7 @@ func BenchmarkCompleteCheckout(b *testing.B) {
 			item := e.product(b, "Bench Item", "BENCH", 1000, 1_000_000)
 			ids := make([]string, b.N)
 			for i := range ids {
-				ids[i] = e.ready(b, e.anon, order.TokenSuccess, line(item, 1)).ID
+				ids[i] = e.ready(b, e.shopperA, order.TokenSuccess, line(item, 1)).ID
 			}
 			var (
 				next      atomic.Int64
@@ -42,7 +42,7 @@ func BenchmarkCompleteCheckout(b *testing.B) {
 							return
 						}
 						t0 := time.Now()
-						if _, err := e.complete(e.anon, ids[i], fmt.Sprintf("bench-%d", i)); err != nil {
+						if _, err := e.complete(e.shopperA, ids[i], fmt.Sprintf("bench-%d", i)); err != nil {
 							failed.Add(1)
 							b.Error(err)
 						}

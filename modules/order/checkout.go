@@ -32,10 +32,8 @@ func (s CheckoutStatus) open() bool {
 // OwnerKind says who a checkout or order belongs to.
 type OwnerKind string
 
-const (
-	OwnerCustomer  OwnerKind = "customer"
-	OwnerAnonymous OwnerKind = "anonymous"
-)
+// OwnerCustomer is the only kind created: a shopper by customer ID.
+const OwnerCustomer OwnerKind = "customer"
 
 // Events this module emits.
 const (
@@ -125,25 +123,23 @@ type Checkout struct {
 	UpdatedAt         time.Time
 }
 
-// owner is who a new checkout or order created by p belongs to.
-func owner(p mdk.Principal) (OwnerKind, string) {
+// owner is the customer a new checkout created by p belongs to. Only a
+// shopper buys: the checkout operations admit merchants (shopper access),
+// who may read every checkout and order but have no customer to buy for,
+// so they are refused here with the way out.
+func owner(p mdk.Principal) (string, error) {
 	if p.IsShopper() && p.CustomerID != "" {
-		return OwnerCustomer, p.CustomerID
+		return p.CustomerID, nil
 	}
-	return OwnerAnonymous, ""
+	return "", mdk.Errorf(mdk.CodeForbidden, "checkouts belong to shoppers: call create_checkout with a shopper API key (merchants can read checkouts but not buy)")
 }
 
 // ownedBy reports whether p owns something of kind/customer and may change
-// it: the customer by ID, or, for anonymous ones, whoever holds the ID and
-// calls anonymously.
+// it: the shopper whose customer ID it carries. Rows of the retired
+// "anonymous" kind (from before buying needed a shopper key) have no owner
+// any more; merchants can still read them.
 func ownedBy(p mdk.Principal, kind OwnerKind, customer string) bool {
-	switch kind {
-	case OwnerCustomer:
-		return p.IsShopper() && p.CustomerID != "" && p.CustomerID == customer
-	case OwnerAnonymous:
-		return p.Role == mdk.RoleAnonymous
-	}
-	return false
+	return kind == OwnerCustomer && p.IsShopper() && p.CustomerID != "" && p.CustomerID == customer
 }
 
 func readableBy(p mdk.Principal, kind OwnerKind, customer string) bool {
@@ -158,8 +154,8 @@ func errNoCheckout(id string) *mdk.Error {
 	return e
 }
 
-// ID prefixes; checkout and order IDs carry 160 random bits because an
-// anonymous buyer's ID is the only credential.
+// ID prefixes; checkout and order IDs carry 160 random bits so they can't
+// be guessed or enumerated, whatever the access checks.
 const (
 	prefixCheckout = "chk_"
 	prefixOrder    = "ord_"

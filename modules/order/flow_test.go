@@ -71,8 +71,8 @@ func TestCheckoutFlow(t *testing.T) {
 		t.Run("OKCancelOrderVoidsPaymentAndRestocks", func(t *testing.T) {
 			scarfBefore, _ := e.stock(t, e.scarf)
 			tableBefore, _ := e.stock(t, e.table)
-			c := e.ready(t, e.anon, order.TokenSuccess, line(e.scarf, 2), line(e.table, 1))
-			done, err := e.complete(e.anon, c.ID, "k-cancel")
+			c := e.ready(t, e.shopperA, order.TokenSuccess, line(e.scarf, 2), line(e.table, 1))
+			done, err := e.complete(e.shopperA, c.ID, "k-cancel")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +82,7 @@ func TestCheckoutFlow(t *testing.T) {
 			restocks := `SELECT COUNT(*) FROM product.reservations WHERE status = 'returned'`
 			returned := e.count(t, restocks)
 			for range 2 { // canceling twice is harmless: nothing comes back twice
-				o := must[order.UCPOrder](t, e.anon, e, "cancel_order", order.OrderIDInput{ID: done.Order.ID})
+				o := must[order.UCPOrder](t, e.shopperA, e, "cancel_order", order.OrderIDInput{ID: done.Order.ID})
 				if o.Status != order.OrderCanceled || o.PaymentStatus != "voided" {
 					t.Fatalf("canceled %+v", o)
 				}
@@ -176,8 +176,8 @@ func TestCheckoutFlow(t *testing.T) {
 			}
 		})
 		t.Run("OKEscalation", func(t *testing.T) {
-			c := e.ready(t, e.anon, order.TokenEscalate, line(e.scarf, 1))
-			out, err := e.complete(e.anon, c.ID, "k-esc")
+			c := e.ready(t, e.shopperA, order.TokenEscalate, line(e.scarf, 1))
+			out, err := e.complete(e.shopperA, c.ID, "k-esc")
 			if err != nil || out.Status != order.CheckoutRequiresEscalation || out.ContinueURL == "" {
 				t.Fatalf("escalation: %+v %v", out, err)
 			}
@@ -237,7 +237,7 @@ func TestIdempotentComplete(t *testing.T) {
 		mug := e.product(t, "Mug", "MUG", 1200, 100)
 		ids := make([]string, 20)
 		for i := range ids {
-			ids[i] = e.ready(t, e.anon, order.TokenSuccess, line(mug, 1)).ID
+			ids[i] = e.ready(t, e.shopperA, order.TokenSuccess, line(mug, 1)).ID
 		}
 		var (
 			wg     sync.WaitGroup
@@ -249,7 +249,7 @@ func TestIdempotentComplete(t *testing.T) {
 			id := ids[i%20]
 			wg.Go(func() {
 				for {
-					out, err := e.complete(e.anon, id, "key-"+id)
+					out, err := e.complete(e.shopperA, id, "key-"+id)
 					if e := mdk.AsError(err); err != nil && e.Retryable && e.Code == mdk.CodeConflict {
 						continue
 					}

@@ -70,6 +70,9 @@ type config struct {
 	// taxRates maps "CC" or "CC-REGION" to basis points (725 = 7.25%).
 	taxRates map[string]int64
 	storeURL string
+	// claimLease is how old a complete_in_progress claim must be before
+	// the sweeper looks for its run; sweepInterval how often it looks.
+	claimLease, sweepInterval time.Duration
 }
 
 // Option configures a Module.
@@ -84,6 +87,7 @@ type Module struct {
 	payments Provider
 	store    *store
 	ops      *ops
+	sweeper  mdk.Periodic
 }
 
 // New returns the module, ready for the gateway to Init. Without
@@ -105,7 +109,8 @@ func (m *Module) ID() string { return ModuleID }
 // Requires implements mdk.Module.
 func (m *Module) Requires() []string { return []string{catalogModule, cartModule} }
 
-// Init reads the configuration (shipping_options, tax_rates, store_url),
+// Init reads the configuration (shipping_options, tax_rates, store_url,
+// claim_lease, sweep_interval),
 // finds the catalog and the carts, and registers steps, workflows and
 // operations.
 func (m *Module) Init(ctx context.Context, rt *mdk.Runtime) error {
@@ -162,6 +167,20 @@ func configure(c mdk.Config) (config, error) {
 			}
 			cfg.taxRates[strings.ToUpper(where)] = n
 		}
+	}
+	for _, d := range []struct {
+		key  string
+		into *time.Duration
+		def  time.Duration
+	}{{"claim_lease", &cfg.claimLease, defaultClaimLease}, {"sweep_interval", &cfg.sweepInterval, defaultSweepInterval}} {
+		v, err := c.Duration(d.key, d.def)
+		if err != nil {
+			return cfg, err
+		}
+		if v <= 0 {
+			return cfg, fmt.Errorf("%s=%s: want a duration above 0", env(d.key), v)
+		}
+		*d.into = v
 	}
 	cfg.storeURL = strings.TrimRight(c.String("store_url", defaultStoreURL), "/")
 	if u, err := url.Parse(cfg.storeURL); err != nil || u.Scheme == "" || u.Host == "" {

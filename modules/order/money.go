@@ -10,15 +10,18 @@ import (
 	"github.com/hyperrr/hyperrr/mdk/sqldb"
 )
 
-// Capture and refund run as one-step workflows, so the provider call and
-// the order update that records it are journaled together: a crash or a
-// failed write between the two resumes the step, which calls the provider
-// again under the same key (answered without moving money twice) and then
-// records it. Concurrent requests for the same capture or refund share one
-// run by its key.
+// Capture and refund run as workflows, so the provider call and the order
+// update that records it are journaled together: a crash or a failed write
+// between the two resumes the step, which calls the provider again under
+// the same key (answered without moving money twice) and then records it.
+// Concurrent requests for the same capture or refund share one run by its
+// key. A refund with restock then returns the refunded units to stock
+// (commerce.product's inventory.return, keyed by the refund, so every run
+// of one refund restocks once).
 const (
 	stepCapture = "payment.capture"
 	stepRefund  = "payment.refund"
+	stepReturn  = "inventory.return"
 
 	workflowFulfill = "order.fulfill"
 	workflowRefund  = "order.refund"
@@ -36,13 +39,24 @@ type fulfillPlan struct {
 
 // refundPlan is the refund workflow's input: the order's lines once
 // refunded, the amount, and the amount refunded before, which names the
-// refund (the provider key) and detects one already recorded.
+// refund (the provider key) and detects one already recorded; Restock is
+// the units to put back in stock, by variant (none unless asked).
 type refundPlan struct {
-	OrderID string      `json:"order_id"`
-	Lines   []Line      `json:"lines"`
-	Amount  int64       `json:"amount"`
-	Before  int64       `json:"before"`
-	To      OrderStatus `json:"to"`
+	OrderID string        `json:"order_id"`
+	Lines   []Line        `json:"lines"`
+	Amount  int64         `json:"amount"`
+	Before  int64         `json:"before"`
+	To      OrderStatus   `json:"to"`
+	Restock []reserveLine `json:"restock,omitempty"`
+}
+
+// key names the refund: the order and the amount refunded before it.
+func (p refundPlan) key() string { return fmt.Sprintf("refund/%s/%d", p.OrderID, p.Before) }
+
+// returnInput mirrors product.ReturnInput (inventory.return).
+type returnInput struct {
+	Key   string        `json:"key"`
+	Lines []reserveLine `json:"lines"`
 }
 
 type moneyWorkflows struct {
@@ -63,6 +77,10 @@ func (o *ops) registerMoney(e mdk.WorkflowEngine) (moneyWorkflows, error) {
 	fulfill.SetOutput(func(_ fulfillPlan, r mdk.Results) (orderRef, error) { return capture.Output(r) })
 	refund := mdk.NewWorkflow[refundPlan, orderRef](workflowRefund)
 	ref := mdk.AddStep[orderRef](refund, "refund", stepRefund, func(in refundPlan, _ mdk.Results) (refundPlan, error) { return in, nil })
+	// After the money moved: a refund that fails leaves stock alone.
+	mdk.AddStep[settleOutputIgnored](refund, "restock", stepReturn, func(in refundPlan, _ mdk.Results) (returnInput, error) {
+		return returnInput{Key: in.key(), Lines: append([]reserveLine{}, in.Restock...)}, nil
+	}, ref.Name())
 	refund.SetOutput(func(_ refundPlan, r mdk.Results) (orderRef, error) { return ref.Output(r) })
 	if err := errors.Join(e.RegisterWorkflow(fulfill.Spec()), e.RegisterWorkflow(refund.Spec())); err != nil {
 		return moneyWorkflows{}, fmt.Errorf("register payment workflows: %w", err)
@@ -113,7 +131,7 @@ func (o *ops) refund(ctx context.Context, in refundPlan) (orderRef, error) {
 	if done, err := refundRecorded(ord, in); done || err != nil {
 		return ref, err
 	}
-	if err := o.payments.Refund(ctx, fmt.Sprintf("refund/%s/%d", ord.ID, in.Before), ord.PaymentID, in.Amount); err != nil {
+	if err := o.payments.Refund(ctx, in.key(), ord.PaymentID, in.Amount); err != nil {
 		return ref, err
 	}
 	err = o.store.db.Tx(ctx, func(tx *sqldb.Tx) error {

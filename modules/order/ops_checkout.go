@@ -178,6 +178,10 @@ func (o *ops) priceLines(ctx context.Context, ids []string, qty []int64, field f
 }
 
 func (o *ops) createCheckout(ctx context.Context, in CreateCheckoutInput) (UCPCheckout, error) {
+	customer, err := owner(mdk.PrincipalFrom(ctx))
+	if err != nil {
+		return UCPCheckout{}, err
+	}
 	var (
 		ids   []string
 		qty   []int64
@@ -208,9 +212,8 @@ func (o *ops) createCheckout(ctx context.Context, in CreateCheckoutInput) (UCPCh
 	if err != nil {
 		return UCPCheckout{}, err
 	}
-	kind, customer := owner(mdk.PrincipalFrom(ctx))
 	now := o.store.now().UTC()
-	c := Checkout{ID: id, OwnerKind: kind, CustomerID: customer, CartID: in.CartID, Status: CheckoutIncomplete,
+	c := Checkout{ID: id, OwnerKind: OwnerCustomer, CustomerID: customer, CartID: in.CartID, Status: CheckoutIncomplete,
 		Currency: currency, Lines: lines, CreatedAt: now, UpdatedAt: now}
 	if in.Buyer != nil {
 		c.Buyer = *in.Buyer

@@ -140,15 +140,22 @@ type RefundLine struct {
 	Quantity int64  `json:"quantity" jsonschema:"units to refund, 1 or more"`
 }
 
-// RefundInput is refund_order's input.
+// RefundInput is refund_order's input. Only shipped orders are refunded
+// (unshipped ones are canceled, which restocks everything), so the refunded
+// units are with the buyer: they go back in stock only when Restock says
+// they came back sellable.
 type RefundInput struct {
-	ID    string       `json:"id" jsonschema:"order ID (ord_...)"`
-	Lines []RefundLine `json:"lines,omitempty" jsonschema:"lines to refund; leave out to refund the whole order"`
+	ID      string       `json:"id" jsonschema:"order ID (ord_...)"`
+	Lines   []RefundLine `json:"lines,omitempty" jsonschema:"lines to refund; leave out to refund the whole order"`
+	Restock bool         `json:"restock,omitempty" jsonschema:"true when the refunded units were returned and can be sold again: they go back in stock; default false, as a refunded order has shipped"`
 }
 
 // Validate checks the ID and quantities.
 func (in RefundInput) Validate() error {
 	errs := []error{requireField("id", in.ID)}
+	if len(in.Lines) > maxLines {
+		errs = append(errs, mdk.Invalid("lines", "give at most %d lines", maxLines))
+	}
 	for i, l := range in.Lines {
 		errs = append(errs, requireField(fmt.Sprintf("lines[%d].line_id", i), l.LineID))
 		if l.Quantity < 1 {
@@ -181,7 +188,7 @@ func (o *ops) list(ctx context.Context, f OrderFilter, customer string) (OrderLi
 func (o *ops) listMyOrders(ctx context.Context, f OrderFilter) (OrderList, error) {
 	p := mdk.PrincipalFrom(ctx)
 	if !p.IsShopper() || p.CustomerID == "" {
-		return OrderList{}, mdk.Errorf(mdk.CodeForbidden, "list_my_orders needs a shopper API key; anonymous orders are reached by their ID")
+		return OrderList{}, mdk.Errorf(mdk.CodeForbidden, "list_my_orders lists a shopper's own orders and needs a shopper API key; merchants use list_orders")
 	}
 	return o.list(ctx, f, p.CustomerID)
 }
@@ -323,10 +330,33 @@ func (o *ops) refundOrder(ctx context.Context, in RefundInput) (UCPOrder, error)
 		return UCPOrder{}, mdk.Invalid("lines", "nothing left to refund on order %s", ord.ID)
 	}
 	plan := refundPlan{OrderID: ord.ID, Lines: lines, Amount: amount, Before: ord.Refunded, To: to}
-	if _, err := executeOnce(ctx, o.engine, o.money.refund, plan, fmt.Sprintf("refund/%s/%d", ord.ID, ord.Refunded)); err != nil {
+	if in.Restock {
+		plan.Restock = refundedUnits(ord.Lines, lines)
+	}
+	if _, err := executeOnce(ctx, o.engine, o.money.refund, plan, plan.key()); err != nil {
 		return UCPOrder{}, err
 	}
 	return o.getOrder(ctx, OrderIDInput{ID: ord.ID})
+}
+
+// refundedUnits is what a refund moving before to after refunds, by
+// variant in line order.
+func refundedUnits(before, after []Line) []reserveLine {
+	var out []reserveLine
+	at := map[string]int{}
+	for i, l := range after {
+		n := l.Refunded - before[i].Refunded
+		if n <= 0 {
+			continue
+		}
+		if j, ok := at[l.VariantID]; ok {
+			out[j].Quantity += n
+			continue
+		}
+		at[l.VariantID] = len(out)
+		out = append(out, reserveLine{VariantID: l.VariantID, Quantity: n})
+	}
+	return out
 }
 
 func slicesIndex(lines []Line, id string) int {

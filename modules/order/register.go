@@ -16,14 +16,14 @@ func (o *ops) register(r *mdk.Registry) error {
 		mdk.Register(r, mdk.Operation[CreateCheckoutInput, UCPCheckout]{
 			Name: "create_checkout",
 			Description: "Start a checkout from a cart (cart_id) or from line items. Prices come from the catalog. " +
-				"Without an API key the checkout ID is the only way back to it, so keep it." + checkoutShape,
-			Access: mdk.AccessPublic, Effect: mdk.EffectWrite,
+				"Needs a shopper API key; the checkout belongs to that shopper." + checkoutShape,
+			Access: mdk.AccessShopper, Effect: mdk.EffectWrite,
 			UCP:    &mdk.UCPMethod{Capability: capCheckout, Object: "checkout"},
 			Handle: o.createCheckout,
 		}),
 		mdk.Register(r, mdk.Operation[CheckoutIDInput, UCPCheckout]{
 			Name: "get_checkout", Description: "Get a checkout session by ID." + checkoutShape,
-			Access: mdk.AccessPublic, Effect: mdk.EffectRead, Idempotent: true,
+			Access: mdk.AccessShopper, Effect: mdk.EffectRead, Idempotent: true,
 			UCP:    &mdk.UCPMethod{Capability: capCheckout, IDParam: true, Resource: "checkouts"},
 			Handle: o.getCheckout,
 		}),
@@ -31,7 +31,7 @@ func (o *ops) register(r *mdk.Registry) error {
 			Name: "update_checkout",
 			Description: "Set the buyer (email, name), the shipping address, the shipping option (one of fulfillment_options) " +
 				"and the payment token; fields left out keep their value. The checkout becomes ready_for_complete when nothing is missing." + checkoutShape,
-			Access: mdk.AccessPublic, Effect: mdk.EffectWrite, Idempotent: true,
+			Access: mdk.AccessShopper, Effect: mdk.EffectWrite, Idempotent: true,
 			UCP:    &mdk.UCPMethod{Capability: capCheckout, Object: "checkout", IDParam: true},
 			Handle: o.updateCheckout,
 		}),
@@ -40,19 +40,19 @@ func (o *ops) register(r *mdk.Registry) error {
 			Description: "Place the order: reserves stock, authorizes the payment and confirms the order, or undoes all of it on failure " +
 				"(payment_declined, out_of_stock). Retrying with the same idempotency key returns the first result and never charges twice. " +
 				"When the status comes back requires_escalation, send the buyer to continue_url." + checkoutShape,
-			Access: mdk.AccessPublic, Effect: mdk.EffectWrite, Idempotent: true,
+			Access: mdk.AccessShopper, Effect: mdk.EffectWrite, Idempotent: true,
 			UCP:    &mdk.UCPMethod{Capability: capCheckout, Object: "checkout", IDParam: true, IdempotencyKey: "idempotency_key"},
 			Handle: o.completeCheckout,
 		}),
 		mdk.Register(r, mdk.Operation[CancelCheckoutInput, UCPCheckout]{
 			Name: "cancel_checkout", Description: "Cancel a checkout that was not completed. Canceling twice is harmless." + checkoutShape,
-			Access: mdk.AccessPublic, Effect: mdk.EffectDestructive, Idempotent: true,
+			Access: mdk.AccessShopper, Effect: mdk.EffectDestructive, Idempotent: true,
 			UCP:    &mdk.UCPMethod{Capability: capCheckout, IDParam: true, IdempotencyKey: "idempotency_key"},
 			Handle: o.cancelCheckout,
 		}),
 		mdk.Register(r, mdk.Operation[OrderIDInput, UCPOrder]{
 			Name: "get_order", Description: "Get an order by ID." + orderShape,
-			Access: mdk.AccessPublic, Effect: mdk.EffectRead, Idempotent: true,
+			Access: mdk.AccessShopper, Effect: mdk.EffectRead, Idempotent: true,
 			UCP:    &mdk.UCPMethod{Capability: "dev.ucp.shopping.order", IDParam: true, Resource: "orders"},
 			Handle: o.getOrder,
 		}),
@@ -63,7 +63,7 @@ func (o *ops) register(r *mdk.Registry) error {
 		}),
 		mdk.Register(r, mdk.Operation[OrderIDInput, UCPOrder]{
 			Name: "cancel_order", Description: "Cancel an order that has not been fulfilled yet; the payment is voided and the items go back to stock. Canceling twice is harmless." + orderShape,
-			Access: mdk.AccessPublic, Effect: mdk.EffectDestructive, Idempotent: true,
+			Access: mdk.AccessShopper, Effect: mdk.EffectDestructive, Idempotent: true,
 			Handle: o.cancelOrder,
 		}),
 		mdk.Register(r, mdk.Operation[OrderFilter, OrderList]{
@@ -82,7 +82,8 @@ func (o *ops) register(r *mdk.Registry) error {
 			Handle: o.markDelivered,
 		}),
 		mdk.Register(r, mdk.Operation[RefundInput, UCPOrder]{
-			Name: "refund_order", Description: "Refund a fulfilled order in full (no lines) or some units of some lines." + orderShape,
+			Name: "refund_order", Description: "Refund a fulfilled order in full (no lines) or some units of some lines. " +
+				"Set restock to true when the refunded units came back and can be sold again: they return to stock (by default they don't, as the order has shipped)." + orderShape,
 			Access: mdk.AccessMerchant, Effect: mdk.EffectDestructive,
 			Handle: o.refundOrder,
 		}),

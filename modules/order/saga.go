@@ -69,10 +69,13 @@ type cancelRef struct {
 	ReservationIDs []string `json:"reservation_ids,omitempty"`
 }
 
-// sagaInput is the checkout workflow's input.
+// sagaInput is the checkout workflow's input. Claim is the run's own key,
+// recorded on the checkout by the claim; runs journaled before claims had
+// keys have none.
 type sagaInput struct {
 	CheckoutID string        `json:"checkout_id"`
 	Lines      []reserveLine `json:"lines"`
+	Claim      string        `json:"claim,omitempty"`
 }
 
 type orderRef struct {
@@ -167,15 +170,16 @@ func (o *ops) registerSaga(e mdk.WorkflowEngine) error {
 // inventory.restock, which the workflows do not read.
 type settleOutputIgnored = json.RawMessage
 
-// holdCheckout checks that the run's checkout was claimed for it
+// holdCheckout checks that the run's checkout is still claimed for it and
+// refreshes the claim, so the claim sweeper leaves it to the run
 // (order.hold_checkout); its compensation is what matters.
 func (o *ops) holdCheckout(ctx context.Context, in sagaInput) (checkoutRef, error) {
-	var status string
-	if err := o.store.db.QueryRowContext(ctx, `SELECT status FROM "order".checkouts WHERE id = $1`, in.CheckoutID).Scan(&status); err != nil {
-		return checkoutRef{}, fmt.Errorf("load checkout %s: %w", in.CheckoutID, err)
+	held, err := o.store.holdClaim(ctx, in.CheckoutID, in.Claim)
+	if err != nil {
+		return checkoutRef{}, err
 	}
-	if CheckoutStatus(status) != CheckoutInProgress {
-		return checkoutRef{}, mdk.Errorf(mdk.CodeConflict, "checkout %s is %s, not claimed for completion", in.CheckoutID, status)
+	if !held {
+		return checkoutRef{}, mdk.Errorf(mdk.CodeConflict, "checkout %s is no longer claimed for this completion attempt; read it and retry", in.CheckoutID)
 	}
 	return checkoutRef{CheckoutID: in.CheckoutID}, nil
 }
@@ -195,17 +199,26 @@ func (o *ops) releaseCheckout(ctx context.Context, in sagaInput, _ checkoutRef) 
 			failure = info.Error
 		}
 	}
-	return o.reopenCheckout(ctx, in.CheckoutID, failure)
+	return o.reopenCheckout(ctx, in.CheckoutID, in.Claim, failure)
 }
 
-// reopenCheckout moves a checkout still complete_in_progress after a run
-// that failed with runErr back to where the buyer can act on it.
-func (o *ops) reopenCheckout(ctx context.Context, id string, runErr error) error {
+// reopenCheckout moves a checkout still complete_in_progress for the run
+// with key (any run when key is empty) after that run failed with runErr
+// back to where the buyer can act on it. A checkout claimed since by
+// another attempt is that attempt's to settle.
+func (o *ops) reopenCheckout(ctx context.Context, id, key string, runErr error) error {
 	to := CheckoutReady
 	if mdk.ErrorCode(runErr) == CodeRequiresEscalation {
 		to = CheckoutRequiresEscalation
 	}
 	return o.store.db.Tx(ctx, func(tx *sqldb.Tx) error {
+		var claim string
+		if err := tx.QueryRowContext(ctx, `SELECT claim_run_key FROM "order".checkouts WHERE id = $1`+o.store.db.ForUpdate(), id).Scan(&claim); err != nil {
+			return fmt.Errorf("load claim of checkout %s: %w", id, err)
+		}
+		if key != "" && claim != key {
+			return nil
+		}
 		_, err := o.store.setCheckoutStatus(ctx, tx, id, to, CheckoutInProgress)
 		return err
 	})
@@ -411,6 +424,7 @@ func (o *ops) completeCheckout(ctx context.Context, in CompleteCheckoutInput) (U
 // checkout's status from its outcome.
 func (o *ops) complete(ctx context.Context, id string, in CompleteCheckoutInput) (UCPCheckout, error) {
 	var c Checkout
+	key := runKey(id, in.IdempotencyKey)
 	err := o.store.db.Tx(ctx, func(tx *sqldb.Tx) error {
 		var err error
 		if c, err = scanCheckout(tx.QueryRowContext(ctx, `SELECT `+checkoutCols+` FROM "order".checkouts WHERE id = $1`+o.store.db.ForUpdate(), id)); err != nil {
@@ -435,8 +449,7 @@ func (o *ops) complete(ctx context.Context, id string, in CompleteCheckoutInput)
 		default:
 			return errClosed(c)
 		}
-		c.Status = CheckoutInProgress
-		return o.store.writeCheckout(ctx, tx, &c, EventCheckoutUpdated)
+		return o.store.claim(ctx, tx, &c, key)
 	})
 	if err != nil || c.Status == CheckoutCompleted {
 		return o.cfg.view(c), err
@@ -445,7 +458,7 @@ func (o *ops) complete(ctx context.Context, id string, in CompleteCheckoutInput)
 	for i, l := range c.Lines {
 		lines[i] = reserveLine{VariantID: l.VariantID, Quantity: l.Quantity}
 	}
-	_, runErr := mdk.ExecuteSync(ctx, o.engine, o.saga.checkout, sagaInput{CheckoutID: id, Lines: lines}, "checkout/"+id+"/"+in.IdempotencyKey)
+	_, runErr := mdk.ExecuteSync(ctx, o.engine, o.saga.checkout, sagaInput{CheckoutID: id, Lines: lines, Claim: key}, key)
 	if runErr != nil && ctx.Err() != nil {
 		// The run goes on without us; its hold compensation settles the
 		// checkout if it fails.
@@ -455,7 +468,7 @@ func (o *ops) complete(ctx context.Context, id string, in CompleteCheckoutInput)
 		// The saga reopened the checkout itself, unless the key named a
 		// run that had already ended, whose compensation ran before this
 		// claim.
-		if err := o.reopenCheckout(ctx, id, runErr); err != nil {
+		if err := o.reopenCheckout(ctx, id, key, runErr); err != nil {
 			return UCPCheckout{}, fmt.Errorf("settle checkout %s: %w", id, err)
 		}
 	}

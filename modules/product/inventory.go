@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hyperrr/hyperrr/mdk"
+	"github.com/hyperrr/hyperrr/mdk/sqldb"
 )
 
 // Workflow steps for the order module's checkout saga. They are reached by
@@ -35,6 +36,15 @@ import (
 //	                   twice changes nothing. An empty list restocks
 //	                   nothing: an order canceled before confirmation
 //	                   holds no committed stock.
+//	inventory.return   ReturnInput → ReturnOutput: units that came back to
+//	                   the shop (refunded goods the buyer sent back) go back
+//	                   on hand, by variant and quantity. Idempotent by the
+//	                   input's key (else mdk.StepKey): each line is recorded
+//	                   as a returned reservation whose ID derives from the
+//	                   key, in the transaction that moves its units, so a
+//	                   repeat adds nothing. A variant that no longer exists
+//	                   is skipped and listed rather than failing a refund
+//	                   whose money already moved.
 //
 // Every unit moved emits inventory.changed for its variant, in the same
 // transaction.
@@ -43,6 +53,7 @@ const (
 	StepRelease = "inventory.release"
 	StepCommit  = "inventory.commit"
 	StepRestock = "inventory.restock"
+	StepReturn  = "inventory.return"
 )
 
 // CodeReservationExpired is returned when committing a reservation whose
@@ -116,6 +127,95 @@ type SettleInput struct {
 // order being canceled, possibly none.
 type RestockInput struct {
 	ReservationIDs []string `json:"reservation_ids"`
+}
+
+// ReturnInput is the input of inventory.return. Key names the return (a
+// refund) so that it happens once whichever run performs it.
+type ReturnInput struct {
+	Key   string        `json:"key,omitempty"`
+	Lines []ReserveLine `json:"lines"`
+}
+
+// Validate checks the lines; an empty list returns nothing.
+func (in ReturnInput) Validate() error {
+	if len(in.Lines) > maxReserveLines {
+		return mdk.Invalid("lines", "give at most %d lines", maxReserveLines)
+	}
+	var errs []error
+	for i, l := range in.Lines {
+		if l.VariantID == "" {
+			errs = append(errs, mdk.Invalid(fmt.Sprintf("lines[%d].variant_id", i), "is required"))
+		}
+		if l.Quantity <= 0 || l.Quantity > maxStock {
+			errs = append(errs, mdk.Invalid(fmt.Sprintf("lines[%d].quantity", i), "must be between 1 and %d", maxStock))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ReturnOutput lists the returns recorded (one per line whose variant
+// exists, in input order) and the variants skipped as unknown.
+type ReturnOutput struct {
+	Returned []Reservation `json:"returned"`
+	Skipped  []string      `json:"skipped,omitempty"`
+}
+
+// Return puts returned units back on hand (inventory.return).
+func (m *Module) Return(ctx context.Context, in ReturnInput) (ReturnOutput, error) {
+	if err := in.Validate(); err != nil {
+		return ReturnOutput{}, err
+	}
+	key := in.Key
+	if key == "" {
+		key = mdk.StepKey(ctx)
+	}
+	if key == "" && len(in.Lines) > 0 {
+		return ReturnOutput{}, mdk.Invalid("key", "give a key naming the return (or run it as a workflow step), so a repeat returns nothing twice")
+	}
+	out := ReturnOutput{Returned: []Reservation{}}
+	err := m.store.db.Tx(ctx, func(tx *sqldb.Tx) error {
+		out = ReturnOutput{Returned: []Reservation{}}
+		now := m.store.now()
+		var changes []InventoryEvent
+		for i, l := range in.Lines {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM product.variants WHERE id = $1`, l.VariantID).Scan(&n); err != nil {
+				return fmt.Errorf("find variant %s: %w", l.VariantID, err)
+			}
+			if n == 0 {
+				out.Skipped = append(out.Skipped, l.VariantID)
+				continue
+			}
+			r := Reservation{ID: keyedID(prefixReservation, "return/"+key, i), VariantID: l.VariantID, Quantity: l.Quantity,
+				Status: ReservationReturned, ExpiresAt: now.UTC().Truncate(time.Millisecond)}
+			res, err := tx.ExecContext(ctx, `INSERT INTO product.reservations (id, variant_id, quantity, status, expires_at, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $5, $5) ON CONFLICT (id) DO NOTHING`, r.ID, r.VariantID, r.Quantity, string(r.Status), now.UnixMilli())
+			if err != nil {
+				return fmt.Errorf("record return %s: %w", r.ID, err)
+			}
+			if added, err := res.RowsAffected(); err != nil || added == 0 {
+				out.Returned = append(out.Returned, r)
+				if err != nil {
+					return fmt.Errorf("record return %s: %w", r.ID, err)
+				}
+				continue // returned by an earlier call with this key
+			}
+			e, err := m.store.moveUnits(ctx, tx, setRestock, l.VariantID, l.Quantity)
+			if err != nil {
+				return err
+			}
+			changes = append(changes, e)
+			out.Returned = append(out.Returned, r)
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		return m.store.emitInventory(ctx, tx, changes...)
+	})
+	if err != nil {
+		return ReturnOutput{}, fmt.Errorf("return units: %w", err)
+	}
+	return out, nil
 }
 
 // SettleOutput gives each reservation's status after the step, in input
@@ -240,7 +340,10 @@ func (m *Module) registerSteps(e mdk.WorkflowEngine) error {
 	if err := mdk.RegisterStep(e, mdk.Step[SettleInput, SettleOutput]{ID: StepCommit, Run: m.Commit}); err != nil {
 		return err
 	}
-	return mdk.RegisterStep(e, mdk.Step[RestockInput, SettleOutput]{ID: StepRestock, Run: m.Restock})
+	if err := mdk.RegisterStep(e, mdk.Step[RestockInput, SettleOutput]{ID: StepRestock, Run: m.Restock}); err != nil {
+		return err
+	}
+	return mdk.RegisterStep(e, mdk.Step[ReturnInput, ReturnOutput]{ID: StepReturn, Run: m.Return})
 }
 
 // sweepBatch is how many expired reservations one transaction returns;
