@@ -118,7 +118,8 @@ type refundLineIn struct {
 
 type refundIn struct {
 	ID    string         `json:"id"`
-	Lines []refundLineIn `json:"lines,omitempty"`
+	Lines   []refundLineIn `json:"lines,omitempty"`
+	Restock bool           `json:"restock,omitempty"`
 }
 
 type pageIn struct {

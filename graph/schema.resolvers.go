@@ -97,8 +97,8 @@ func (r *mutationResolver) OrderMarkDelivered(ctx context.Context, id string) (*
 }
 
 // OrderRefund is the resolver for the orderRefund field.
-func (r *mutationResolver) OrderRefund(ctx context.Context, id string, lines []*model.RefundLineInput) (*model.OrderPayload, error) {
-	in := refundIn{ID: id}
+func (r *mutationResolver) OrderRefund(ctx context.Context, id string, lines []*model.RefundLineInput, restock *bool) (*model.OrderPayload, error) {
+	in := refundIn{ID: id, Restock: restock != nil && *restock}
 	for _, l := range lines {
 		in.Lines = append(in.Lines, refundLineIn{LineID: l.LineID, Quantity: l.Quantity})
 	}

@@ -338,7 +338,7 @@ type ComplexityRoot struct {
 		OrderCancel        func(childComplexity int, id string) int
 		OrderFulfill       func(childComplexity int, id string, trackingNumber string) int
 		OrderMarkDelivered func(childComplexity int, id string) int
-		OrderRefund        func(childComplexity int, id string, lines []*model.RefundLineInput) int
+		OrderRefund        func(childComplexity int, id string, lines []*model.RefundLineInput, restock *bool) int
 		ProductArchive     func(childComplexity int, id string) int
 		ProductCreate      func(childComplexity int, input model.ProductCreateInput) int
 		ProductUpdate      func(childComplexity int, input model.ProductUpdateInput) int
@@ -544,7 +544,7 @@ type MutationResolver interface {
 	OrderCancel(ctx context.Context, id string) (*model.OrderPayload, error)
 	OrderFulfill(ctx context.Context, id string, trackingNumber string) (*model.OrderPayload, error)
 	OrderMarkDelivered(ctx context.Context, id string) (*model.OrderPayload, error)
-	OrderRefund(ctx context.Context, id string, lines []*model.RefundLineInput) (*model.OrderPayload, error)
+	OrderRefund(ctx context.Context, id string, lines []*model.RefundLineInput, restock *bool) (*model.OrderPayload, error)
 	ProductCreate(ctx context.Context, input model.ProductCreateInput) (*model.ProductPayload, error)
 	ProductUpdate(ctx context.Context, input model.ProductUpdateInput) (*model.ProductPayload, error)
 	ProductArchive(ctx context.Context, id string) (*model.ProductPayload, error)
@@ -1834,7 +1834,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.OrderRefund(childComplexity, args["id"].(string), args["lines"].([]*model.RefundLineInput)), true
+		return e.ComplexityRoot.Mutation.OrderRefund(childComplexity, args["id"].(string), args["lines"].([]*model.RefundLineInput), args["restock"].(*bool)), true
 	case "Mutation.productArchive":
 		if e.ComplexityRoot.Mutation.ProductArchive == nil {
 			break
@@ -3650,10 +3650,10 @@ type Query {
   "Variants by ID or SKU, in the order asked (null where nothing matched); at most 50."
   variants(ids: [ID!]!): [Variant]! @op(name: "lookup_catalog")
 
-  "A cart of the caller's (or an anonymous cart, by its ID)."
+  "One of the caller's carts (merchants: any cart). Needs a shopper or merchant key."
   cart(id: ID!): Cart @op(name: "get_cart")
 
-  "A checkout of the caller's (or an anonymous checkout, by its ID)."
+  "One of the caller's checkouts (merchants: any checkout). Needs a shopper or merchant key."
   checkout(id: ID!): Checkout @op(name: "get_checkout")
 
   "One of the caller's orders (merchants: any order)."
@@ -3720,8 +3720,12 @@ type Mutation {
   orderFulfill(id: ID!, trackingNumber: String!): OrderPayload! @op(name: "fulfill_order")
   "Merchants: mark a shipped order delivered."
   orderMarkDelivered(id: ID!): OrderPayload! @op(name: "mark_delivered")
-  "Merchants: refund a shipped order in full (no lines) or in part."
-  orderRefund(id: ID!, lines: [RefundLineInput!]): OrderPayload! @op(name: "refund_order")
+  """
+  Merchants: refund a shipped order in full (no lines) or in part. With
+  restock: true the refunded units go back in stock (the goods came back and
+  can be sold again); the default leaves stock alone.
+  """
+  orderRefund(id: ID!, lines: [RefundLineInput!], restock: Boolean = false): OrderPayload! @op(name: "refund_order")
 
   "Merchants: create a product with its variants."
   productCreate(input: ProductCreateInput!): ProductPayload! @op(name: "create_product")
@@ -5040,6 +5044,14 @@ func (ec *executionContext) field_Mutation_orderRefund_args(ctx context.Context,
 		return nil, err
 	}
 	args["lines"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "restock",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["restock"] = arg2
 	return args, nil
 }
 
@@ -10838,7 +10850,7 @@ func (ec *executionContext) _Mutation_orderRefund(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().OrderRefund(ctx, fc.Args["id"].(string), fc.Args["lines"].([]*model.RefundLineInput))
+			return ec.Resolvers.Mutation().OrderRefund(ctx, fc.Args["id"].(string), fc.Args["lines"].([]*model.RefundLineInput), fc.Args["restock"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
