@@ -117,7 +117,7 @@ type refundLineIn struct {
 }
 
 type refundIn struct {
-	ID    string         `json:"id"`
+	ID      string         `json:"id"`
 	Lines   []refundLineIn `json:"lines,omitempty"`
 	Restock bool           `json:"restock,omitempty"`
 }
