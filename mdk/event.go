@@ -65,6 +65,27 @@ type Subscription struct {
 	MaxAttempts int
 }
 
+// Validate returns an invalid error for a missing name, no patterns, a
+// malformed pattern or a negative MaxAttempts: the rules every Bus applies
+// in Subscribe.
+func (s Subscription) Validate() error {
+	if s.Name == "" {
+		return Invalid("name", "a subscription needs a name")
+	}
+	if len(s.Types) == 0 {
+		return Invalid("types", "subscription %q needs at least one event type pattern", s.Name)
+	}
+	for i, p := range s.Types {
+		if _, err := path.Match(p, ""); p == "" || err != nil {
+			return Invalid(fmt.Sprintf("types[%d]", i), "subscription %q: %q is not a valid event type pattern (path.Match syntax, e.g. \"product.*\")", s.Name, p)
+		}
+	}
+	if s.MaxAttempts < 0 {
+		return Invalid("max_attempts", "subscription %q: max attempts must not be negative", s.Name)
+	}
+	return nil
+}
+
 // Matches reports whether the subscription wants events of type typ.
 func (s Subscription) Matches(typ string) bool {
 	for _, p := range s.Types {
@@ -75,8 +96,23 @@ func (s Subscription) Matches(typ string) bool {
 	return false
 }
 
+// DeadLetter is an event a subscription gave up on after its last
+// attempt. Buses hand dead letters to a callback of their options; the
+// gateway stores them where operators can list them.
+type DeadLetter struct {
+	Subscription string
+	Event        Event
+	Attempts     int
+	// Error is the last attempt's error (or panic) message.
+	Error string
+	// Instance names the process that gave up, when the bus knows it.
+	Instance string
+	At       time.Time
+}
+
 // Bus carries events from the outbox relay to subscribers. Implementations:
-// mdk/membus (in-process, the default) and NATS JetStream (scale-out).
+// mdk/membus (in-process, the default) and mdk/natsbus (NATS JetStream, for
+// several instances); mdk/bustest is the contract both pass.
 type Bus interface {
 	// Publish hands events to the bus; it returns once the bus has taken
 	// responsibility for them (queued in memory, or stored by the server).

@@ -51,6 +51,7 @@ func Run(t *testing.T, newBus func(t *testing.T) mdk.Bus) {
 		{"Ping", testPing},
 		{"ErrSubscribeInvalid", testSubscribeInvalid},
 		{"MatchingSubscriptionsOnly", testPatterns},
+		{"NothingFromBeforeSubscribe", testNothingBefore},
 		{"OrderUnderConcurrentPublish", testOrder},
 		{"EverySubscriptionGetsEveryEvent", testFanOut},
 		{"FailingHandlerRetried", testRetry},
@@ -193,6 +194,21 @@ func testPatterns(t *testing.T, bus mdk.Bus) {
 	}
 	want("products", gotProducts, "product.created/p1/1", "product.updated/p1/5")
 	want("orders", gotOrders, "order.placed/o1/2", "order.shipped/o1/6")
+}
+
+// testNothingBefore: a new subscription starts with the events published
+// after Subscribe returns, not with older ones the bus may still hold.
+func testNothingBefore(t *testing.T, bus mdk.Bus) {
+	var early, late Recorder
+	subscribe(t, bus, mdk.Subscription{Name: "early", Types: []string{"seq.*"}}, early.Handle)
+	publish(t, bus, Event("seq.first", "s", 1))
+	early.WaitFor(t, 1)
+	subscribe(t, bus, mdk.Subscription{Name: "late", Types: []string{"seq.*"}}, late.Handle)
+	publish(t, bus, Event("seq.second", "s", 2))
+	early.WaitFor(t, 2)
+	if got := ids(late.WaitFor(t, 1)); fmt.Sprint(got) != "[seq.second/s/2]" {
+		t.Fatalf("late subscription got %v, want only the event published after it", got)
+	}
 }
 
 // testOrder publishes 1,000 events from 10 concurrent publishers; every

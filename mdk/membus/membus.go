@@ -18,7 +18,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path"
 	"sync"
 	"time"
 
@@ -48,6 +47,10 @@ type Options struct {
 	// DeadLetterLimit bounds the dead letters kept for DeadLetters; older
 	// ones are dropped first (default 1000).
 	DeadLetterLimit int
+	// OnDeadLetter, if set, also receives every dead letter, for example
+	// to persist it where operators can list it (the gateway does); its
+	// error is logged.
+	OnDeadLetter func(ctx context.Context, d mdk.DeadLetter) error
 }
 
 func (o *Options) setDefaults() {
@@ -72,14 +75,7 @@ func (o *Options) setDefaults() {
 }
 
 // DeadLetter is an event a subscription gave up on after its last attempt.
-type DeadLetter struct {
-	Subscription string
-	Event        mdk.Event
-	Attempts     int
-	// Error is the message of the last attempt's error (or panic).
-	Error string
-	At    time.Time
-}
+type DeadLetter = mdk.DeadLetter
 
 // Bus is the in-memory mdk.Bus. Create it with New.
 type Bus struct {
@@ -213,24 +209,10 @@ func (b *Bus) Subscribe(sub mdk.Subscription, h mdk.Handler) error {
 }
 
 func validate(sub mdk.Subscription, h mdk.Handler) error {
-	if sub.Name == "" {
-		return mdk.Invalid("name", "a subscription needs a name")
-	}
-	if h == nil {
+	if h == nil && sub.Name != "" {
 		return mdk.Invalid("handler", "subscription %q needs a handler", sub.Name)
 	}
-	if len(sub.Types) == 0 {
-		return mdk.Invalid("types", "subscription %q needs at least one event type pattern", sub.Name)
-	}
-	for i, p := range sub.Types {
-		if _, err := path.Match(p, ""); p == "" || err != nil {
-			return mdk.Invalid(fmt.Sprintf("types[%d]", i), "subscription %q: %q is not a valid event type pattern (path.Match syntax, e.g. \"product.*\")", sub.Name, p)
-		}
-	}
-	if sub.MaxAttempts < 0 {
-		return mdk.Invalid("max_attempts", "subscription %q: max attempts must not be negative", sub.Name)
-	}
-	return nil
+	return sub.Validate()
 }
 
 // Ping reports an unavailable error once Close has started.

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hyperrr/hyperrr/mdk"
+	"github.com/hyperrr/hyperrr/mdk/internal/metricset"
 )
 
 // subscriber is one subscription: its queue and the goroutine that drains it.
@@ -22,27 +23,19 @@ type subscriber struct {
 	// depth gauge and the count of events abandoned at shutdown.
 	pending atomic.Int64
 
-	depth        prometheus.Gauge
-	delivered    prometheus.Counter
-	failures     prometheus.Counter
-	retries      prometheus.Counter
-	panics       prometheus.Counter
-	deadLettered prometheus.Counter
+	depth prometheus.Gauge
+	metricset.HandlingOf
 }
 
 func (b *Bus) newSubscriber(sub mdk.Subscription, h mdk.Handler) *subscriber {
 	name := sub.Name
 	return &subscriber{
-		bus:          b,
-		sub:          sub,
-		h:            h,
-		queue:        make(chan mdk.Event, b.opts.QueueSize),
-		depth:        b.metrics.depth.WithLabelValues(name),
-		delivered:    b.metrics.delivered.WithLabelValues(name),
-		failures:     b.metrics.failures.WithLabelValues(name),
-		retries:      b.metrics.retries.WithLabelValues(name),
-		panics:       b.metrics.panics.WithLabelValues(name),
-		deadLettered: b.metrics.deadLettered.WithLabelValues(name),
+		bus:        b,
+		sub:        sub,
+		h:          h,
+		queue:      make(chan mdk.Event, b.opts.QueueSize),
+		depth:      b.metrics.depth.WithLabelValues(name),
+		HandlingOf: b.metrics.handling.For(name),
 	}
 }
 
@@ -95,10 +88,10 @@ func (s *subscriber) deliver(e mdk.Event) bool {
 	for attempt := 1; ; attempt++ {
 		err := s.call(e)
 		if err == nil {
-			s.delivered.Inc()
+			s.Delivered.Inc()
 			return true
 		}
-		s.failures.Inc()
+		s.Failures.Inc()
 		if attempt >= s.sub.MaxAttempts {
 			s.deadLetter(e, attempt, err)
 			return true
@@ -106,7 +99,7 @@ func (s *subscriber) deliver(e mdk.Event) bool {
 		b.log.Warn("event handler failed; retrying",
 			"subscription", s.sub.Name, "event_id", e.ID, "event_type", e.Type, "subject", e.Subject,
 			"attempt", attempt, "max_attempts", s.sub.MaxAttempts, "retry_in", wait, "error", err)
-		s.retries.Inc()
+		s.Retries.Inc()
 		timer := time.NewTimer(wait)
 		select {
 		case <-timer.C:
@@ -123,7 +116,7 @@ func (s *subscriber) deliver(e mdk.Event) bool {
 func (s *subscriber) call(e mdk.Event) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			s.panics.Inc()
+			s.Panics.Inc()
 			s.bus.log.Error("event handler panicked",
 				"subscription", s.sub.Name, "event_id", e.ID, "event_type", e.Type, "subject", e.Subject,
 				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -134,15 +127,23 @@ func (s *subscriber) call(e mdk.Event) (err error) {
 }
 
 func (s *subscriber) deadLetter(e mdk.Event, attempts int, err error) {
-	s.deadLettered.Inc()
+	s.DeadLettered.Inc()
 	s.bus.log.Error("event dead-lettered: handler gave up",
 		"subscription", s.sub.Name, "event_id", e.ID, "event_type", e.Type, "subject", e.Subject,
 		"attempts", attempts, "error", err)
-	s.bus.addDeadLetter(DeadLetter{
+	d := DeadLetter{
 		Subscription: s.sub.Name,
 		Event:        e,
 		Attempts:     attempts,
 		Error:        err.Error(),
 		At:           time.Now().UTC(),
-	})
+	}
+	s.bus.addDeadLetter(d)
+	if s.bus.opts.OnDeadLetter != nil {
+		ctx, cancel := context.WithTimeout(s.bus.handlerCtx, 10*time.Second)
+		defer cancel()
+		if err := s.bus.opts.OnDeadLetter(ctx, d); err != nil {
+			s.bus.log.Error("dead letter not stored", "subscription", s.sub.Name, "event_id", e.ID, "error", err)
+		}
+	}
 }

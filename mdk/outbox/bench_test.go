@@ -11,6 +11,8 @@ import (
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
 	"github.com/hyperrr/hyperrr/mdk/membus"
+	"github.com/hyperrr/hyperrr/mdk/natsbus"
+	"github.com/hyperrr/hyperrr/mdk/natsbus/natstest"
 	"github.com/hyperrr/hyperrr/mdk/outbox"
 	"github.com/hyperrr/hyperrr/mdk/sqldb"
 )
@@ -21,18 +23,38 @@ func BenchmarkOutboxToBus(b *testing.B) {
 	for _, engine := range dbtest.Engines() {
 		for _, perTx := range []int{1, 100} {
 			b.Run(fmt.Sprintf("%s/events_per_tx=%d", engine, perTx), func(b *testing.B) {
-				benchOutboxToBus(b, engine, perTx)
+				benchOutboxToBus(b, engine, perTx, memoryBus)
 			})
 		}
 	}
 }
 
-func benchOutboxToBus(b *testing.B, engine sqldb.Engine, perTx int) {
+// BenchmarkOutboxToJetStream is BenchmarkOutboxToBus through NATS
+// JetStream (an in-process server, file storage): every event is stored by
+// the server and acked by the subscriber one at a time.
+func BenchmarkOutboxToJetStream(b *testing.B) {
+	for _, engine := range dbtest.Engines() {
+		for _, perTx := range []int{1, 100} {
+			b.Run(fmt.Sprintf("%s/events_per_tx=%d", engine, perTx), func(b *testing.B) {
+				srv := natstest.Start(b)
+				benchOutboxToBus(b, engine, perTx, func(log *slog.Logger) (mdk.Bus, error) {
+					return natsbus.New(context.Background(), natsbus.Options{URL: srv.URL(), Logger: log})
+				})
+			})
+		}
+	}
+}
+
+func memoryBus(log *slog.Logger) (mdk.Bus, error) {
+	return membus.New(membus.Options{Logger: log, QueueSize: 4096})
+}
+
+func benchOutboxToBus(b *testing.B, engine sqldb.Engine, perTx int, newBus func(*slog.Logger) (mdk.Bus, error)) {
 	ctx := context.Background()
 	db := dbtest.Open(b, engine, schema)
 	Migrate(b, db, schema)
 	quiet := slog.New(slog.DiscardHandler)
-	bus, err := membus.New(membus.Options{Logger: quiet, QueueSize: 4096})
+	bus, err := newBus(quiet)
 	if err != nil {
 		b.Fatal(err)
 	}
