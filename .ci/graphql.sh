@@ -12,22 +12,12 @@
 # (default /tmp/hyperrr-graphql-ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PATH:/usr/local/go/bin"
 
 GRAPHQL_JS="graphql@16.15.0"
 CACHE="${HYPERRR_GRAPHQL_CI_CACHE:-/tmp/hyperrr-graphql-ci}"
 BASE_REF="${GRAPHQL_BASE_REF:-HEAD~1}"
 
-WORK="$(mktemp -d)"
-PID=""
-cleanup() {
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-    kill -TERM "$PID" 2>/dev/null || true
-    wait "$PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+. .ci/serve.sh
 
 echo "== graphql: install $GRAPHQL_JS"
 if [ "$(node -p 'try{require(process.argv[1]+"/node_modules/graphql/package.json").version}catch(e){""}' "$CACHE" 2>/dev/null)" != "${GRAPHQL_JS#graphql@}" ]; then
@@ -35,20 +25,8 @@ if [ "$(node -p 'try{require(process.argv[1]+"/node_modules/graphql/package.json
   npm install --prefix "$CACHE" --no-save --no-audit --no-fund --loglevel=error "$GRAPHQL_JS" >/dev/null
 fi
 
-echo "== graphql: build and serve"
-go build -o "$WORK/hyperrr" ./cmd/hyperrr
-HYPERRR_DATA_DIR="$WORK/data" HYPERRR_PRODUCT_EMBEDDER=none HYPERRR_LOG_LEVEL=warn \
-  "$WORK/hyperrr" serve --addr 127.0.0.1:0 >"$WORK/serve.log" 2>&1 &
-PID=$!
-BASE=""
-for _ in $(seq 1 120); do
-  BASE="$(grep -o 'serving http://[0-9.:]*' "$WORK/serve.log" | head -n 1 | sed 's/^serving //')" || true
-  [ -n "$BASE" ] && curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break
-  kill -0 "$PID" 2>/dev/null || { echo "graphql.sh: the server exited:"; cat "$WORK/serve.log"; exit 1; }
-  sleep 0.5
-done
-[ -n "$BASE" ] && curl -fsS "$BASE/readyz" >/dev/null || { echo "graphql.sh: the server is not ready after 60 s:"; cat "$WORK/serve.log"; exit 1; }
-curl -fsS "$BASE/graphql/schema.graphql" -o "$WORK/served.graphql"
+serve graphql
+fetch "$BASE/graphql/schema.graphql" "$WORK/served.graphql"
 
 if [ -n "${GRAPHQL_BASE_FILE:-}" ]; then
   cp "$GRAPHQL_BASE_FILE" "$WORK/base.graphql"

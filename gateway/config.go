@@ -24,6 +24,29 @@ type Config struct {
 	WorkflowLease   time.Duration
 	InstanceID      string
 	MaxBodyBytes    int64
+	// GraphQL limits and the public response cache (graph.Config).
+	GraphQLMaxComplexity int
+	GraphQLMaxDepth      int
+	GraphQLCacheEntries  int
+	// PublicURL is how clients reach this server (https://shop.example.com);
+	// the UCP profile advertises PublicURL/mcp. Empty: the request's host.
+	PublicURL string
+	// MCPAllowedOrigins are browser origins allowed to call /mcp besides
+	// loopback ones and PublicURL's.
+	MCPAllowedOrigins []string
+	// NATSURL, when set, replaces the in-process bus with NATS JetStream,
+	// shared by every instance.
+	NATSURL          string
+	NATSStreamMaxAge time.Duration
+	NATSReplicas     int
+	// MilvusAddr is the default of every module's milvus_addr setting.
+	MilvusAddr string
+	// LLMBaseURL, LLMModel and LLMAPIKey name the chat model of the
+	// catalog agent (any OpenAI-compatible server); unset, the agent
+	// answers that it needs them and nothing else changes.
+	LLMBaseURL string
+	LLMModel   string
+	LLMAPIKey  string
 }
 
 // Setting is one configuration knob.
@@ -67,6 +90,68 @@ var Settings = []Setting{
 			}
 			return err
 		}},
+	{"graphql-max-complexity", "HYPERRR_GRAPHQL_MAX_COMPLEXITY", "5000", "largest cost of one GraphQL query (a field costs 1, a list field its page size times its selection)",
+		func(c *Config, v string) (err error) { c.GraphQLMaxComplexity, err = positiveInt(v); return err }},
+	{"graphql-max-depth", "HYPERRR_GRAPHQL_MAX_DEPTH", "12", "deepest field nesting of one GraphQL query",
+		func(c *Config, v string) (err error) { c.GraphQLMaxDepth, err = positiveInt(v); return err }},
+	{"graphql-cache-entries", "HYPERRR_GRAPHQL_CACHE_ENTRIES", "1000", "anonymous catalog query responses kept in memory until a product or stock change; 0 turns the cache off",
+		func(c *Config, v string) (err error) {
+			c.GraphQLCacheEntries, err = strconv.Atoi(v)
+			if err == nil && c.GraphQLCacheEntries < 0 {
+				err = fmt.Errorf("want 0 or more")
+			}
+			if c.GraphQLCacheEntries == 0 {
+				c.GraphQLCacheEntries = -1 // graph.Config: negative is off
+			}
+			return err
+		}},
+	{"public-url", "HYPERRR_PUBLIC_URL", "", "URL clients reach this server at (https://shop.example.com); the UCP profile at /.well-known/ucp advertises <url>/mcp (default: the request's host)",
+		func(c *Config, v string) error {
+			v = strings.TrimRight(v, "/")
+			if v != "" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
+				return fmt.Errorf("want an absolute http(s) URL such as https://shop.example.com")
+			}
+			c.PublicURL = v
+			return nil
+		}},
+	{"mcp-allowed-origins", "HYPERRR_MCP_ALLOWED_ORIGINS", "", "comma-separated browser origins (https://app.example.com, or *) allowed to call /mcp besides loopback and the public URL; others get 403",
+		func(c *Config, v string) error {
+			c.MCPAllowedOrigins = nil
+			for _, o := range strings.Split(v, ",") {
+				if o = strings.TrimSpace(o); o != "" {
+					c.MCPAllowedOrigins = append(c.MCPAllowedOrigins, o)
+				}
+			}
+			return nil
+		}},
+	{"nats-url", "HYPERRR_NATS_URL", "", "NATS server URL(s), comma-separated (nats://nats-1:4222,nats://nats-2:4222): events go through JetStream and instances share the work; empty means the in-process bus of a single instance",
+		func(c *Config, v string) error { c.NATSURL = v; return nil }},
+	{"nats-stream-max-age", "HYPERRR_NATS_STREAM_MAX_AGE", "72h", "how long the JetStream event stream keeps events, handled or not",
+		func(c *Config, v string) (err error) { c.NATSStreamMaxAge, err = positiveDuration(v); return err }},
+	{"nats-replicas", "HYPERRR_NATS_REPLICAS", "1", "copies of the event stream in the NATS cluster: 1 for one server, 3 for a three-node cluster",
+		func(c *Config, v string) (err error) {
+			c.NATSReplicas, err = strconv.Atoi(v)
+			if err == nil && (c.NATSReplicas < 1 || c.NATSReplicas > 5) {
+				err = fmt.Errorf("want 1 to 5")
+			}
+			return err
+		}},
+	{"milvus-addr", "HYPERRR_MILVUS_ADDR", "", "Milvus address (milvus:19530) holding product vectors for every instance; HYPERRR_PRODUCT_MILVUS_ADDR overrides it; empty keeps vectors in each process",
+		func(c *Config, v string) error { c.MilvusAddr = v; return nil }},
+	{"llm-base-url", "HYPERRR_LLM_BASE_URL", "", "OpenAI-compatible API root of the catalog agent's chat model (Ollama: http://localhost:11434/v1); empty means OpenAI",
+		func(c *Config, v string) error { c.LLMBaseURL = v; return nil }},
+	{"llm-model", "HYPERRR_LLM_MODEL", "", "chat model of the catalog agent; it must support tool calls (empty: the agent is off)",
+		func(c *Config, v string) error { c.LLMModel = v; return nil }},
+	{"llm-api-key", "OPENAI_API_KEY", "", "API key sent to the chat model's server (prefer the variable: flags show in process lists)",
+		func(c *Config, v string) error { c.LLMAPIKey = v; return nil }},
+}
+
+func positiveInt(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("want a positive whole number")
+	}
+	return n, nil
 }
 
 func positiveDuration(v string) (time.Duration, error) {

@@ -20,8 +20,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/hyperrr/hyperrr/gateway/apikey"
+	"github.com/hyperrr/hyperrr/gateway/deadletter"
+	"github.com/hyperrr/hyperrr/graph"
 	"github.com/hyperrr/hyperrr/mdk"
-	"github.com/hyperrr/hyperrr/mdk/membus"
 	"github.com/hyperrr/hyperrr/mdk/outbox"
 	"github.com/hyperrr/hyperrr/mdk/sqldb"
 	"github.com/hyperrr/hyperrr/mdk/workflow"
@@ -67,6 +68,11 @@ type Gateway struct {
 	closeMu  sync.Once
 	keepOut  bool
 	started  int // modules started, in order
+
+	deadLetters *deadletter.Store
+	busCheck    string   // the bus's name in /readyz: bus or nats
+	milvusAddrs []string // Milvus servers modules use, for /readyz
+	graph       *graph.Server
 }
 
 // plan is the ordered modules and the migrations they need.
@@ -165,12 +171,10 @@ func Open(ctx context.Context, opts Options) (*Gateway, error) {
 	g.metrics = newMetrics(g.promReg)
 	g.ops = mdk.NewRegistry(log, g.metrics.observeOperation)
 	g.keys = apikey.New(db)
-	bus, err := membus.New(membus.Options{Logger: log.With("component", "bus"), Registerer: g.promReg})
-	if err != nil {
+	if err := g.openBus(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("event bus: %w", err)
+		return nil, err
 	}
-	g.bus = bus
 	g.relay, err = outbox.NewRelay(db, g.bus, p.schemas, outbox.Options{Logger: log.With("component", "outbox"), Registerer: g.promReg})
 	if err != nil {
 		db.Close()
@@ -184,6 +188,11 @@ func Open(ctx context.Context, opts Options) (*Gateway, error) {
 		g.closeServices(context.Background())
 		return nil, err
 	}
+	if err := g.openGraph(); err != nil {
+		g.closeServices(context.Background())
+		return nil, fmt.Errorf("GraphQL: %w", err)
+	}
+	g.configureAgent()
 	return g, nil
 }
 
@@ -198,7 +207,7 @@ func (g *Gateway) initModules(ctx context.Context, p plan, opts Options) error {
 		schema := p.schemas[i]
 		rt := mdk.NewRuntime(mdk.Runtime{
 			Module: m.ID(), DB: g.db, Schema: schema, Log: g.log.With("module", m.ID()),
-			Config: mdk.Config{Section: schema, Values: sectionValues(schema, environ)},
+			Config: mdk.Config{Section: schema, Values: g.moduleValues(schema, environ)},
 			Bus:    g.bus, Outbox: g.relay.Writer(schema), Workflows: g.engine, Ops: g.ops,
 			SeedDemo: opts.SeedDemo,
 		}, m.Requires(), lookup)

@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hyperrr/hyperrr/mdk"
+	"github.com/hyperrr/hyperrr/tools"
 )
 
 // Handler returns the HTTP API: health, readiness, metrics and the
@@ -31,15 +34,42 @@ func (g *Gateway) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g.promReg, promhttp.HandlerOpts{Registry: g.promReg}))
 	mux.Handle("GET /v1/operations", g.authenticated(http.HandlerFunc(g.listOperations)))
 	mux.Handle("POST /v1/operations/{name}", g.authenticated(http.HandlerFunc(g.callOperation)))
+	mux.Handle("POST /agent/chat", g.authenticated(g.agentChat()))
+	g.mountMCP(mux)
+	g.mountGraphQL(mux)
 	return g.observe(mux)
 }
 
-// ready reports whether this instance should get traffic: the database and
-// the bus answer, and it is not shutting down.
+// mountMCP serves the MCP server at /mcp (origin check, then the API key)
+// and the UCP business profile that advertises it at /.well-known/ucp.
+func (g *Gateway) mountMCP(mux *http.ServeMux) {
+	srv, err := tools.New(g.ops, tools.Options{Logger: g.log.With("component", "mcp")})
+	if err != nil {
+		// Only a schema that cannot be encoded gets here: a programming
+		// error that every MCP test catches; the rest of the API still runs.
+		g.log.Error("MCP server not available", "err", err)
+		return
+	}
+	origins := g.cfg.MCPAllowedOrigins
+	if u, err := url.Parse(g.cfg.PublicURL); err == nil && u.Host != "" {
+		origins = append(slices.Clip(origins), u.Scheme+"://"+u.Host)
+	}
+	limit := g.cfg.MaxBodyBytes
+	mcpHandler := srv.HTTPHandler()
+	mux.Handle("/mcp", tools.OriginGuard(origins, g.authenticated(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		mcpHandler.ServeHTTP(w, r)
+	}))))
+	mux.Handle("GET /.well-known/ucp", srv.ProfileHandler(g.cfg.PublicURL))
+}
+
+// ready reports whether this instance should get traffic: the database,
+// the bus (in-process or NATS) and Milvus, when used, answer, and it is not
+// shutting down.
 func (g *Gateway) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	checks := map[string]string{"database": "ok", "bus": "ok"}
+	checks := map[string]string{"database": "ok"}
 	status := http.StatusOK
 	select {
 	case <-g.draining:
@@ -51,8 +81,7 @@ func (g *Gateway) ready(w http.ResponseWriter, r *http.Request) {
 		checks["database"] = err.Error()
 		status = http.StatusServiceUnavailable
 	}
-	if err := g.bus.Ping(ctx); err != nil {
-		checks["bus"] = err.Error()
+	if !g.checkDependencies(ctx, checks) {
 		status = http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, checks)

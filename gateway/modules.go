@@ -8,12 +8,13 @@ import (
 	"github.com/hyperrr/hyperrr/modules/cart"
 	"github.com/hyperrr/hyperrr/modules/order"
 	"github.com/hyperrr/hyperrr/modules/product"
+	"github.com/hyperrr/hyperrr/tools/agent"
 )
 
 // Builtin returns the modules a hyperrr binary runs, the one list of them in
 // the code base. Commerce modules join it as they are built.
 func Builtin() []mdk.Module {
-	return []mdk.Module{product.New(), cart.New(), order.New()}
+	return []mdk.Module{product.New(), cart.New(), order.New(), agent.New()}
 }
 
 // Order sorts modules so each comes after everything it Requires. Ties keep

@@ -35,7 +35,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(serveCmd(), migrateCmd(), importCmd(), evalCmd(), keysCmd(), versionCmd())
+	root.AddCommand(serveCmd(), migrateCmd(), importCmd(), evalCmd(), keysCmd(), versionCmd(), mcpCmd(), agentCmd())
 	return root
 }
 

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hyperrr/hyperrr/mdk/dbtest"
 )
 
 // TestMain lets the tests run this binary's real main() as a child process
@@ -22,10 +24,10 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	dbtest.Main(m) // stops the PostgreSQL the cluster tests start
 }
 
-func hyperrr(t *testing.T, dir string, env []string, args ...string) *exec.Cmd {
+func hyperrr(t testing.TB, dir string, env []string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Dir = dir
@@ -34,7 +36,7 @@ func hyperrr(t *testing.T, dir string, env []string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-func run(t *testing.T, dir string, env []string, args ...string) (stdout, stderr string, code int) {
+func run(t testing.TB, dir string, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := hyperrr(t, dir, env, args...)
 	var out, errOut bytes.Buffer
