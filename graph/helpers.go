@@ -24,22 +24,37 @@ func mutate[T any](ctx context.Context, r *Resolver, in any) (*T, []*model.UserE
 }
 
 // page turns a page of items and the cursor of the next page into Relay
-// edges, nodes and page info. Operations cut pages by an opaque position
-// after the last item, so only the last edge has a cursor.
+// edges, nodes and page info, for operations that cut pages by an opaque
+// position after the last item: only the last edge has a cursor.
 func page[T, E any](items []T, next string, after *string, edge func(cursor *string, node *T) E) ([]E, []*T, *model.PageInfo) {
+	return pageBy(items, func(i int) string {
+		if i == len(items)-1 {
+			return next
+		}
+		return ""
+	}, next, after, edge)
+}
+
+// pageBy is page for operations that give items their own cursors
+// (cursor(i) is item i's, "" for none): startCursor and endCursor are the
+// first and last edge's.
+func pageBy[T, E any](items []T, cursor func(i int) string, next string, after *string, edge func(cursor *string, node *T) E) ([]E, []*T, *model.PageInfo) {
 	edges := make([]E, len(items))
 	nodes := make([]*T, len(items))
 	info := &model.PageInfo{HasNextPage: next != "", HasPreviousPage: after != nil && *after != ""}
 	for i := range items {
 		var c *string
-		if i == len(items)-1 && next != "" {
-			c = &next
+		if s := cursor(i); s != "" {
+			c = &s
+		}
+		if i == 0 {
+			info.StartCursor = c
+		}
+		if i == len(items)-1 {
+			info.EndCursor = c
 		}
 		nodes[i] = &items[i]
 		edges[i] = edge(c, nodes[i])
-	}
-	if next != "" {
-		info.EndCursor = &next
 	}
 	return edges, nodes, info
 }
@@ -71,7 +86,12 @@ type getProductOut struct {
 }
 
 type orderList struct {
-	Orders []model.Order `json:"orders"`
+	Orders []struct {
+		model.Order
+		Cursor string `json:"cursor"`
+	} `json:"orders"`
+	NextCursor string `json:"next_cursor"`
+	TotalCount int    `json:"total_count"`
 }
 
 // Fill copies each order's currency into its amounts.

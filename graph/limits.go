@@ -15,11 +15,13 @@ import (
 // Guesses of list sizes for the cost of a query: a field under a list
 // costs once per element.
 const (
-	defaultPage     = 10 // search_catalog's default page
-	defaultOrders   = 50 // the order and merchant lists' default page
-	variantsGuess   = 10 // variants of a product
-	lineItemsGuess  = 10 // lines of a cart, checkout or order
-	costOfListField = 1
+	defaultPage   = 10 // search_catalog's default page
+	defaultOrders = 50 // the merchant lists' default page
+	// defaultOrderPage is list_orders' and list_my_orders' default page.
+	defaultOrderPage = 20
+	variantsGuess    = 10 // variants of a product
+	lineItemsGuess   = 10 // lines of a cart, checkout or order
+	costOfListField  = 1
 )
 
 func pageCost(first *int, def int) int {
@@ -37,9 +39,11 @@ func complexity() generated.ComplexityRoot {
 		return costOfListField + pageCost(first, defaultPage)*child
 	}
 	c.Query.Variants = func(child int, ids []string) int { return costOfListField + len(ids)*child }
-	c.Query.MyOrders = func(child int, first *int) int { return costOfListField + pageCost(first, defaultOrders)*child }
-	c.Query.Orders = func(child int, _ *model.OrderStatus, first *int) int {
-		return costOfListField + pageCost(first, defaultOrders)*child
+	c.Query.MyOrders = func(child int, first *int, _ *string, _ *model.OrderStatus) int {
+		return costOfListField + pageCost(first, defaultOrderPage)*child
+	}
+	c.Query.Orders = func(child int, _ *model.OrderStatus, first *int, _, _, _, _ *string) int {
+		return costOfListField + pageCost(first, defaultOrderPage)*child
 	}
 	c.Query.LowStock = func(child int, _ *int, first *int, _ *string) int {
 		return costOfListField + pageCost(first, defaultOrders)*child

@@ -101,9 +101,15 @@ type checkoutKeyIn struct {
 	PaymentToken   *string `json:"payment_token,omitempty"`
 }
 
+// orderListIn is list_orders' input; list_my_orders takes its status,
+// limit and cursor.
 type orderListIn struct {
-	Status string `json:"status,omitempty"`
-	Limit  int    `json:"limit,omitempty"`
+	Status       string `json:"status,omitempty"`
+	CustomerID   string `json:"customer_id,omitempty"`
+	PlacedAfter  string `json:"placed_after,omitempty"`
+	PlacedBefore string `json:"placed_before,omitempty"`
+	Limit        int    `json:"limit,omitempty"`
+	Cursor       string `json:"cursor,omitempty"`
 }
 
 type fulfillIn struct {

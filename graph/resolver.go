@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"log/slog"
-	"strings"
 
 	"github.com/hyperrr/hyperrr/graph/model"
 	"github.com/hyperrr/hyperrr/mdk"
@@ -19,29 +18,19 @@ type Resolver struct {
 	agent func() (*agent.Service, error)
 }
 
-// maxOrders is the largest page the order operations return.
-const maxOrders = 100
-
 // orders lists orders through the field's operation (list_my_orders or
-// list_orders). The operations page by count only: one more than asked
-// says whether there is a next page.
-func (r *Resolver) orders(ctx context.Context, status *model.OrderStatus, first *int) (*model.OrderConnection, error) {
-	limit := deref(first)
-	in := orderListIn{Status: strings.ToLower(string(deref(status))), Limit: limit}
-	if limit > 0 && limit < maxOrders {
-		in.Limit = limit + 1
-	}
+// list_orders), which gives every order its own cursor.
+func (r *Resolver) orders(ctx context.Context, in orderListIn, after *string) (*model.OrderConnection, error) {
 	var out orderList
 	if err := r.call(ctx, in, &out); err != nil {
 		return nil, err
 	}
-	more := limit > 0 && len(out.Orders) > limit
-	if more {
-		out.Orders = out.Orders[:limit]
+	orders := make([]model.Order, len(out.Orders))
+	for i, o := range out.Orders {
+		orders[i] = o.Order
 	}
-	conn := &model.OrderConnection{}
-	conn.Edges, conn.Nodes, conn.PageInfo = page(out.Orders, "", nil,
+	conn := &model.OrderConnection{TotalCount: out.TotalCount}
+	conn.Edges, conn.Nodes, conn.PageInfo = pageBy(orders, func(i int) string { return out.Orders[i].Cursor }, out.NextCursor, after,
 		func(c *string, n *model.Order) *model.OrderEdge { return &model.OrderEdge{Cursor: c, Node: n} })
-	conn.PageInfo.HasNextPage = more
 	return conn, nil
 }

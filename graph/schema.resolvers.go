@@ -214,13 +214,14 @@ func (r *queryResolver) Order(ctx context.Context, id string) (*model.Order, err
 }
 
 // MyOrders is the resolver for the myOrders field.
-func (r *queryResolver) MyOrders(ctx context.Context, first *int) (*model.OrderConnection, error) {
-	return r.orders(ctx, nil, first)
+func (r *queryResolver) MyOrders(ctx context.Context, first *int, after *string, status *model.OrderStatus) (*model.OrderConnection, error) {
+	return r.orders(ctx, orderListIn{Status: strings.ToLower(string(deref(status))), Limit: deref(first), Cursor: deref(after)}, after)
 }
 
 // Orders is the resolver for the orders field.
-func (r *queryResolver) Orders(ctx context.Context, status *model.OrderStatus, first *int) (*model.OrderConnection, error) {
-	return r.orders(ctx, status, first)
+func (r *queryResolver) Orders(ctx context.Context, status *model.OrderStatus, first *int, after *string, customerID *string, placedAfter *string, placedBefore *string) (*model.OrderConnection, error) {
+	return r.orders(ctx, orderListIn{Status: strings.ToLower(string(deref(status))), CustomerID: deref(customerID),
+		PlacedAfter: deref(placedAfter), PlacedBefore: deref(placedBefore), Limit: deref(first), Cursor: deref(after)}, after)
 }
 
 // LowStock is the resolver for the lowStock field.

@@ -364,9 +364,10 @@ type ComplexityRoot struct {
 	}
 
 	OrderConnection struct {
-		Edges    func(childComplexity int) int
-		Nodes    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	OrderEdge struct {
@@ -467,9 +468,9 @@ type ComplexityRoot struct {
 		Checkout           func(childComplexity int, id string) int
 		DeadLetters        func(childComplexity int, subscription *string, first *int, after *string) int
 		LowStock           func(childComplexity int, threshold *int, first *int, after *string) int
-		MyOrders           func(childComplexity int, first *int) int
+		MyOrders           func(childComplexity int, first *int, after *string, status *model.OrderStatus) int
 		Order              func(childComplexity int, id string) int
-		Orders             func(childComplexity int, status *model.OrderStatus, first *int) int
+		Orders             func(childComplexity int, status *model.OrderStatus, first *int, after *string, customerID *string, placedAfter *string, placedBefore *string) int
 		Product            func(childComplexity int, id string, selected []*model.SelectedOptionInput) int
 		Products           func(childComplexity int, query *string, filter *model.ProductFilter, sort *model.ProductSort, first *int, after *string) int
 		Variants           func(childComplexity int, ids []string) int
@@ -562,8 +563,8 @@ type QueryResolver interface {
 	Cart(ctx context.Context, id string) (*model.Cart, error)
 	Checkout(ctx context.Context, id string) (*model.Checkout, error)
 	Order(ctx context.Context, id string) (*model.Order, error)
-	MyOrders(ctx context.Context, first *int) (*model.OrderConnection, error)
-	Orders(ctx context.Context, status *model.OrderStatus, first *int) (*model.OrderConnection, error)
+	MyOrders(ctx context.Context, first *int, after *string, status *model.OrderStatus) (*model.OrderConnection, error)
+	Orders(ctx context.Context, status *model.OrderStatus, first *int, after *string, customerID *string, placedAfter *string, placedBefore *string) (*model.OrderConnection, error)
 	LowStock(ctx context.Context, threshold *int, first *int, after *string) (*model.LowStockConnection, error)
 	AdminProducts(ctx context.Context, status *model.ProductStatus, first *int, after *string) (*model.AdminProductConnection, error)
 	AdminProduct(ctx context.Context, id string) (*model.AdminProduct, error)
@@ -2009,6 +2010,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrderConnection.PageInfo(childComplexity), true
+	case "OrderConnection.totalCount":
+		if e.ComplexityRoot.OrderConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderConnection.TotalCount(childComplexity), true
 
 	case "OrderEdge.cursor":
 		if e.ComplexityRoot.OrderEdge.Cursor == nil {
@@ -2417,7 +2424,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.MyOrders(childComplexity, args["first"].(*int)), true
+		return e.ComplexityRoot.Query.MyOrders(childComplexity, args["first"].(*int), args["after"].(*string), args["status"].(*model.OrderStatus)), true
 	case "Query.order":
 		if e.ComplexityRoot.Query.Order == nil {
 			break
@@ -2439,7 +2446,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Orders(childComplexity, args["status"].(*model.OrderStatus), args["first"].(*int)), true
+		return e.ComplexityRoot.Query.Orders(childComplexity, args["status"].(*model.OrderStatus), args["first"].(*int), args["after"].(*string), args["customerId"].(*string), args["placedAfter"].(*string), args["placedBefore"].(*string)), true
 	case "Query.product":
 		if e.ComplexityRoot.Query.Product == nil {
 			break
@@ -3551,16 +3558,19 @@ enum OrderStatus {
 }
 
 """
-Orders, newest first. The operations behind it page by count only, so there
-is no cursor to continue from and no total.
+Orders, newest placed first, cut by cursor: orders placed while a client
+pages come before its cursor, so no page repeats or skips an order.
 """
 type OrderConnection {
   edges: [OrderEdge!]!
   nodes: [Order!]!
   pageInfo: PageInfo!
+  "Orders matching the filters, over every page."
+  totalCount: Int!
 }
 
 type OrderEdge {
+  "Always set: pass it as after to list the orders after this one."
   cursor: String
   node: Order!
 }
@@ -3661,12 +3671,29 @@ type Query {
 
   "The calling shopper's placed orders, newest first."
   myOrders(
-    "At most this many, 1 to 100 (default 50)."
+    "At most this many, 1 to 100 (default 20)."
     first: Int
+    "pageInfo.endCursor of the previous page, or any edge's cursor, to continue after it."
+    after: String
+    "Only orders in this status."
+    status: OrderStatus
   ): OrderConnection! @op(name: "list_my_orders")
 
   "Merchants: every customer's orders, newest first."
-  orders(status: OrderStatus, first: Int): OrderConnection! @op(name: "list_orders")
+  orders(
+    "Only orders in this status."
+    status: OrderStatus
+    "At most this many, 1 to 100 (default 20)."
+    first: Int
+    "pageInfo.endCursor of the previous page, or any edge's cursor, to continue after it."
+    after: String
+    "Only this customer's orders."
+    customerId: ID
+    "Only orders placed at or after this time (RFC 3339)."
+    placedAfter: String
+    "Only orders placed before this time (RFC 3339)."
+    placedBefore: String
+  ): OrderConnection! @op(name: "list_orders")
 
   "Merchants: variants with few units available."
   lowStock(
@@ -4363,6 +4390,8 @@ func (ec *executionContext) childFields_OrderConnection(ctx context.Context, fie
 		return ec.fieldContext_OrderConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_OrderConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_OrderConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrderConnection", field.Name)
 }
@@ -5346,6 +5375,22 @@ func (ec *executionContext) field_Query_myOrders_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*model.OrderStatus, error) {
+			return ec.unmarshalOOrderStatus2ᚖgithubᚗcomᚋhyperrrᚋhyperrrᚋgraphᚋmodelᚐOrderStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg2
 	return args, nil
 }
 
@@ -5382,6 +5427,38 @@ func (ec *executionContext) field_Query_orders_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "placedAfter",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placedAfter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "placedBefore",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placedBefore"] = arg5
 	return args, nil
 }
 
@@ -11827,6 +11904,29 @@ func (ec *executionContext) fieldContext_OrderConnection_pageInfo(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _OrderConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.OrderConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _OrderEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.OrderEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13575,7 +13675,7 @@ func (ec *executionContext) _Query_myOrders(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().MyOrders(ctx, fc.Args["first"].(*int))
+			return ec.Resolvers.Query().MyOrders(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["status"].(*model.OrderStatus))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -13637,7 +13737,7 @@ func (ec *executionContext) _Query_orders(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Orders(ctx, fc.Args["status"].(*model.OrderStatus), fc.Args["first"].(*int))
+			return ec.Resolvers.Query().Orders(ctx, fc.Args["status"].(*model.OrderStatus), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["customerId"].(*string), fc.Args["placedAfter"].(*string), fc.Args["placedBefore"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -19497,6 +19597,11 @@ func (ec *executionContext) _OrderConnection(ctx context.Context, sel ast.Select
 			}
 		case "pageInfo":
 			out.Values[i] = ec._OrderConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._OrderConnection_totalCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

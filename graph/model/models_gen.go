@@ -235,15 +235,18 @@ type OptionInput struct {
 	Values []string `json:"values"`
 }
 
-// Orders, newest first. The operations behind it page by count only, so there
-// is no cursor to continue from and no total.
+// Orders, newest placed first, cut by cursor: orders placed while a client
+// pages come before its cursor, so no page repeats or skips an order.
 type OrderConnection struct {
 	Edges    []*OrderEdge `json:"edges"`
 	Nodes    []*Order     `json:"nodes"`
 	PageInfo *PageInfo    `json:"pageInfo"`
+	// Orders matching the filters, over every page.
+	TotalCount int `json:"totalCount"`
 }
 
 type OrderEdge struct {
+	// Always set: pass it as after to list the orders after this one.
 	Cursor *string `json:"cursor,omitempty"`
 	Node   *Order  `json:"node"`
 }

@@ -80,7 +80,7 @@ func TestOwnership(t *testing.T) {
 			wantErr(t, err, mdk.CodeForbidden, "")
 		})
 		t.Run("OKListsAreScoped", func(t *testing.T) {
-			if l := must[order.OrderList](t, e.shopperB, e, "list_my_orders", order.OrderFilter{}); len(l.Orders) != 0 {
+			if l := must[order.OrderList](t, e.shopperB, e, "list_my_orders", order.MyOrdersInput{}); len(l.Orders) != 0 {
 				t.Fatalf("shopper B sees %d orders", len(l.Orders))
 			}
 			if l := must[order.OrderList](t, e.merchant, e, "list_orders", order.OrderFilter{Status: order.OrderConfirmed}); len(l.Orders) != 1 {

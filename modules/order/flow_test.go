@@ -49,7 +49,7 @@ func TestCheckoutFlow(t *testing.T) {
 			if n := e.count(t, `SELECT COUNT(*) FROM "order".outbox WHERE type = 'order.placed'`); n != 1 {
 				t.Fatalf("%d order.placed events", n)
 			}
-			mine := must[order.OrderList](t, e.shopperA, e, "list_my_orders", order.OrderFilter{})
+			mine := must[order.OrderList](t, e.shopperA, e, "list_my_orders", order.MyOrdersInput{})
 			if len(mine.Orders) != 1 || mine.Orders[0].ID == "" {
 				t.Fatalf("my orders %+v", mine)
 			}

@@ -100,29 +100,6 @@ type OrderIDInput struct {
 // Validate requires the ID.
 func (in OrderIDInput) Validate() error { return requireField("id", in.ID) }
 
-// OrderFilter is list_orders' input.
-type OrderFilter struct {
-	Status OrderStatus `json:"status,omitempty" jsonschema:"only orders in this status"`
-	Limit  int         `json:"limit,omitempty" jsonschema:"at most this many, 1 to 100 (default 50)"`
-}
-
-// Validate checks the status and limit.
-func (in OrderFilter) Validate() error {
-	var errs []error
-	if _, ok := transitions[in.Status]; in.Status != "" && !ok && in.Status != OrderRefunded {
-		errs = append(errs, mdk.Invalid("status", "unknown order status %q", in.Status))
-	}
-	if in.Limit < 0 || in.Limit > 100 {
-		errs = append(errs, mdk.Invalid("limit", "must be between 1 and 100"))
-	}
-	return errors.Join(errs...)
-}
-
-// OrderList is the output of list operations.
-type OrderList struct {
-	Orders []UCPOrder `json:"orders"`
-}
-
 // FulfillInput is fulfill_order's input.
 type FulfillInput struct {
 	ID             string `json:"id" jsonschema:"order ID (ord_...)"`
@@ -171,30 +148,6 @@ func (o *ops) getOrder(ctx context.Context, in OrderIDInput) (UCPOrder, error) {
 		return UCPOrder{}, err
 	}
 	return o.cfg.orderView(ord), nil
-}
-
-func (o *ops) list(ctx context.Context, f OrderFilter, customer string) (OrderList, error) {
-	os, err := o.store.listOrders(ctx, f, customer)
-	if err != nil {
-		return OrderList{}, err
-	}
-	out := OrderList{Orders: make([]UCPOrder, len(os))}
-	for i, ord := range os {
-		out.Orders[i] = o.cfg.orderView(ord)
-	}
-	return out, nil
-}
-
-func (o *ops) listMyOrders(ctx context.Context, f OrderFilter) (OrderList, error) {
-	p := mdk.PrincipalFrom(ctx)
-	if !p.IsShopper() || p.CustomerID == "" {
-		return OrderList{}, mdk.Errorf(mdk.CodeForbidden, "list_my_orders lists a shopper's own orders and needs a shopper API key; merchants use list_orders")
-	}
-	return o.list(ctx, f, p.CustomerID)
-}
-
-func (o *ops) listOrders(ctx context.Context, f OrderFilter) (OrderList, error) {
-	return o.list(ctx, f, "")
 }
 
 // cancelOrder runs the cancel workflow (void payment → restock → mark

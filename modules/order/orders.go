@@ -166,40 +166,6 @@ func (s *store) transition(ctx context.Context, p mdk.Principal, id string, to O
 	return out, err
 }
 
-// listOrders returns orders matching f, newest first.
-func (s *store) listOrders(ctx context.Context, f OrderFilter, customer string) ([]Order, error) {
-	q := `SELECT ` + orderCols + ` FROM "order".orders WHERE placed_at > $1`
-	args := []any{0}
-	if customer != "" {
-		args = append(args, customer)
-		q += fmt.Sprintf(` AND customer_id = $%d`, len(args))
-	}
-	if f.Status != "" {
-		args = append(args, string(f.Status))
-		q += fmt.Sprintf(` AND status = $%d`, len(args))
-	}
-	limit := f.Limit
-	if limit <= 0 || limit > 100 {
-		limit = 50
-	}
-	args = append(args, limit)
-	q += fmt.Sprintf(` ORDER BY placed_at DESC, id LIMIT $%d`, len(args))
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list orders: %w", err)
-	}
-	defer rows.Close()
-	var out []Order
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list orders: %w", err)
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
-}
-
 // millis is t in unix milliseconds, 0 for the zero time.
 func millis(t time.Time) int64 {
 	if t.IsZero() {

@@ -12,6 +12,8 @@ const capCheckout = "dev.ucp.shopping.checkout"
 func (o *ops) register(r *mdk.Registry) error {
 	const checkoutShape = " Returns the checkout: line items, totals in minor units (2500 is 25.00) computed by the store, status, and messages saying what is still missing (with the JSONPath of the field)."
 	const orderShape = " Returns the order: status, line items with fulfilled quantities, totals in minor units and the permalink."
+	const listShape = " Returns a page of orders (default 20, at most 100), each with status, line items, totals in minor units and a cursor; " +
+		"total_count (matches over every page); and next_cursor, to pass as cursor for the next page, absent on the last one."
 	return errors.Join(
 		mdk.Register(r, mdk.Operation[CreateCheckoutInput, UCPCheckout]{
 			Name: "create_checkout",
@@ -56,8 +58,8 @@ func (o *ops) register(r *mdk.Registry) error {
 			UCP:    &mdk.UCPMethod{Capability: "dev.ucp.shopping.order", IDParam: true, Resource: "orders"},
 			Handle: o.getOrder,
 		}),
-		mdk.Register(r, mdk.Operation[OrderFilter, OrderList]{
-			Name: "list_my_orders", Description: "List the calling shopper's placed orders, newest first." + orderShape,
+		mdk.Register(r, mdk.Operation[MyOrdersInput, OrderList]{
+			Name: "list_my_orders", Description: "List the calling shopper's placed orders, newest first, optionally by status." + listShape,
 			Access: mdk.AccessShopper, Effect: mdk.EffectRead, Idempotent: true,
 			Handle: o.listMyOrders,
 		}),
@@ -67,7 +69,7 @@ func (o *ops) register(r *mdk.Registry) error {
 			Handle: o.cancelOrder,
 		}),
 		mdk.Register(r, mdk.Operation[OrderFilter, OrderList]{
-			Name: "list_orders", Description: "List placed orders of every customer, newest first, optionally by status." + orderShape,
+			Name: "list_orders", Description: "List placed orders of every customer, newest first, optionally by status, customer and time placed." + listShape,
 			Access: mdk.AccessMerchant, Effect: mdk.EffectRead, Idempotent: true,
 			Handle: o.listOrders,
 		}),
