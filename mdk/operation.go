@@ -118,10 +118,12 @@ func (a Access) Allows(p Principal) bool {
 }
 
 type registered struct {
-	info     OpInfo
-	input    *inputValidator
-	callJSON func(ctx context.Context, raw json.RawMessage) (any, error)
-	callAny  func(ctx context.Context, in any) (any, error)
+	info  OpInfo
+	input *inputValidator
+	// checkJSON is callJSON's validation without the call.
+	checkJSON func(raw json.RawMessage) error
+	callJSON  func(ctx context.Context, raw json.RawMessage) (any, error)
+	callAny   func(ctx context.Context, in any) (any, error)
 }
 
 // CallObserver is told about every finished call, for metrics.
@@ -183,17 +185,27 @@ func Register[In, Out any](r *Registry, op Operation[In, Out]) error {
 		},
 		input: validator,
 	}
-	run := func(ctx context.Context, in In) (any, error) {
+	validate := func(in In) error {
 		if v, ok := any(in).(Validator); ok {
-			if err := v.Validate(); err != nil {
-				return nil, err
-			}
-		} else if v, ok := any(&in).(Validator); ok {
-			if err := v.Validate(); err != nil {
-				return nil, err
-			}
+			return v.Validate()
+		}
+		if v, ok := any(&in).(Validator); ok {
+			return v.Validate()
+		}
+		return nil
+	}
+	run := func(ctx context.Context, in In) (any, error) {
+		if err := validate(in); err != nil {
+			return nil, err
 		}
 		return op.Handle(ctx, in)
+	}
+	reg.checkJSON = func(raw json.RawMessage) error {
+		in, err := decodeInput[In](validator, raw)
+		if err != nil {
+			return err
+		}
+		return validate(in)
 	}
 	reg.callJSON = func(ctx context.Context, raw json.RawMessage) (any, error) {
 		in, err := decodeInput[In](validator, raw)
@@ -281,6 +293,25 @@ func (r *Registry) CallJSON(ctx context.Context, name string, input json.RawMess
 	return r.call(ctx, name, func(op *registered) (any, error) { return op.callJSON(ctx, input) })
 }
 
+// Check validates a call of an operation with JSON input exactly as
+// CallJSON would (existence, access for the caller in ctx, JSON Schema, the
+// input's Validate) without running it, so a batch of calls can be checked
+// whole before any of it runs. It returns the error CallJSON would return
+// before calling the handler.
+func (r *Registry) Check(ctx context.Context, name string, input json.RawMessage) (err error) {
+	op, err := r.allowed(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.ErrorContext(ctx, "operation input check panicked", "op", name, "panic", p, "stack", string(debug.Stack()))
+			err = Internal(fmt.Errorf("check input of %s: panic: %v", name, p))
+		}
+	}()
+	return op.checkJSON(input)
+}
+
 // Call calls an operation with typed input, as GraphQL resolvers do. In and
 // Out must be the operation's own types.
 func Call[In, Out any](ctx context.Context, r *Registry, name string, in In) (Out, error) {
@@ -296,9 +327,30 @@ func Call[In, Out any](ctx context.Context, r *Registry, name string, in In) (Ou
 	return out, nil
 }
 
-func (r *Registry) call(ctx context.Context, name string, do func(*registered) (any, error)) (out any, err error) {
+// allowed returns the operation called name if the caller in ctx may call
+// it. Errors: not_found, unauthorized, forbidden.
+func (r *Registry) allowed(ctx context.Context, name string) (*registered, error) {
 	r.mu.RLock()
 	op, ok := r.ops[name]
+	r.mu.RUnlock()
+	if !ok {
+		return nil, NotFound("no operation named %q", name)
+	}
+	p := PrincipalFrom(ctx)
+	if !op.info.Access.Allows(p) {
+		if p.Role == RoleAnonymous {
+			return nil, &Error{Code: CodeUnauthorized, Message: fmt.Sprintf("%s needs a %s API key: send Authorization: Bearer <key>", name, op.info.Access)}
+		}
+		return nil, &Error{Code: CodeForbidden, Message: fmt.Sprintf("%s is for %ss; this key's role is %s", name, op.info.Access, p.Role)}
+	}
+	return op, nil
+}
+
+func (r *Registry) call(ctx context.Context, name string, do func(*registered) (any, error)) (out any, err error) {
+	// Unknown names are answered before the observer sees them, so
+	// callers can't grow metric labels without bound.
+	r.mu.RLock()
+	_, ok := r.ops[name]
 	r.mu.RUnlock()
 	if !ok {
 		return nil, NotFound("no operation named %q", name)
@@ -318,12 +370,9 @@ func (r *Registry) call(ctx context.Context, name string, do func(*registered) (
 			r.observe(name, time.Since(start), err)
 		}
 	}()
-	p := PrincipalFrom(ctx)
-	if !op.info.Access.Allows(p) {
-		if p.Role == RoleAnonymous {
-			return nil, &Error{Code: CodeUnauthorized, Message: fmt.Sprintf("%s needs a %s API key: send Authorization: Bearer <key>", name, op.info.Access)}
-		}
-		return nil, &Error{Code: CodeForbidden, Message: fmt.Sprintf("%s is for %ss; this key's role is %s", name, op.info.Access, p.Role)}
+	op, err := r.allowed(ctx, name)
+	if err != nil {
+		return nil, err
 	}
 	return do(op)
 }

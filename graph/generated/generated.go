@@ -3159,7 +3159,7 @@ type AgentToolOutcome {
 "Calls held for the merchant's confirmation; they run exactly as listed."
 type AgentProposal {
   id: ID!
-  "pending, applying, applied, failed, declined or expired"
+  "pending, applying, applied, failed, declined, expired or interrupted"
   status: String!
   calls: [AgentToolCall!]!
   "Why confirmation is needed, one per held call."

@@ -97,7 +97,7 @@ type AgentMessage struct {
 // Calls held for the merchant's confirmation; they run exactly as listed.
 type AgentProposal struct {
 	ID string `json:"id"`
-	// pending, applying, applied, failed, declined or expired
+	// pending, applying, applied, failed, declined, expired or interrupted
 	Status string           `json:"status"`
 	Calls  []*AgentToolCall `json:"calls"`
 	// Why confirmation is needed, one per held call.

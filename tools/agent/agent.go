@@ -55,7 +55,8 @@ type Outcome struct {
 	Result json.RawMessage `json:"result,omitempty"`
 	// Errors are the operation's errors, one per bad field.
 	Errors []*mdk.Error `json:"errors,omitempty"`
-	// Skipped: not run because an earlier call of the proposal failed.
+	// Skipped: not run (an earlier call of the proposal failed, its
+	// pre-flight check failed, or it was interrupted before this call).
 	Skipped bool `json:"skipped,omitempty"`
 }
 
@@ -70,6 +71,10 @@ const (
 	ProposalDeclined ProposalStatus = "declined"
 	// ProposalExpired: the merchant moved on without deciding.
 	ProposalExpired ProposalStatus = "expired"
+	// ProposalInterrupted: the instance applying it stopped (crash,
+	// kill) before it finished; its results say which calls ran, which
+	// may have run and which did not.
+	ProposalInterrupted ProposalStatus = "interrupted"
 )
 
 // Proposal is a set of calls waiting for the merchant's confirmation.

@@ -319,15 +319,18 @@ func toolArgs(t *testing.T, p *agent.Proposal) []map[string]any {
 	return out
 }
 
+// TestProposalStopsAtFirstFailure covers a call that passes the
+// pre-flight check and fails inside its operation: a SKU already taken.
 func TestProposalStopsAtFirstFailure(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
-		ids := seedTables(t, e, 3)
-		withMissing := []string{ids[0], "var_missing", ids[1], ids[2]}
-		e.llm.Add(llmtest.Step{Calls: priceCalls(withMissing, 7000)})
+		ids := seedTables(t, e, 4)
+		calls := priceCalls(ids, 7000)
+		calls[1] = llmtest.Call("update_variant", map[string]any{"id": ids[1], "price": 7000, "sku": "SIDE-A"})
+		e.llm.Add(llmtest.Step{Calls: calls})
 		held := e.chat(e.merchant, agent.Request{Message: "all tables at 70"})
 		held.wantDone(t, agent.StopConfirmation)
 		prop := held.of(agent.EventConfirmation)[0].Proposal
-		if args := toolArgs(t, prop); len(args) != 4 || args[1]["id"] != "var_missing" {
+		if args := toolArgs(t, prop); len(args) != 4 || args[1]["sku"] != "SIDE-A" {
 			t.Fatalf("held calls: %+v", args)
 		}
 		done := e.chat(e.merchant, agent.Request{ConversationID: held.conversation(t), Confirm: prop.ID})
@@ -335,6 +338,9 @@ func TestProposalStopsAtFirstFailure(t *testing.T) {
 		got := done.last(t).Proposal
 		if got.Status != agent.ProposalFailed || len(got.Results) != 4 || !got.Results[0].OK || got.Results[1].OK || !got.Results[2].Skipped || !got.Results[3].Skipped {
 			t.Fatalf("results: %+v", got)
+		}
+		if e := got.Results[1].Errors; len(e) == 0 || e[0].Code != mdk.CodeConflict {
+			t.Errorf("the duplicate SKU failed with %+v, want a conflict from the operation", e)
 		}
 		if !strings.Contains(done.text(), "1 of 4 change(s) made") {
 			t.Errorf("summary: %q", done.text())

@@ -18,13 +18,15 @@ const (
 	defaultBulkLimit  = 3
 	defaultLLMTimeout = 2 * time.Minute
 	defaultLLMRetries = 2
+	defaultLease      = time.Minute
 )
 
 // Module runs the agent inside the gateway so that its conversations get a
 // schema, migrations and an outbox (for audit events) like any module's.
 // It registers no operations: it is a client of the others'.
 type Module struct {
-	svc *Service
+	svc     *Service
+	sweeper mdk.Periodic
 }
 
 // New returns the module, ready for the gateway to Init.
@@ -37,7 +39,7 @@ func (m *Module) ID() string { return ModuleID }
 // registry when a turn runs, so it needs no module started first.
 func (m *Module) Requires() []string { return nil }
 
-// Init reads HYPERRR_AGENT_{MAX_STEPS,BULK_LIMIT,LLM_TIMEOUT,LLM_RETRIES}
+// Init reads HYPERRR_AGENT_{MAX_STEPS,BULK_LIMIT,LLM_TIMEOUT,LLM_RETRIES,LEASE}
 // and builds the service. The LLM itself is configured by the gateway
 // (Service.UseLLM), from HYPERRR_LLM_* settings.
 func (m *Module) Init(ctx context.Context, rt *mdk.Runtime) error {
@@ -55,14 +57,37 @@ func (m *Module) Init(ctx context.Context, rt *mdk.Runtime) error {
 	if cfg.LLMRetries, err = rt.Config.Int("llm_retries", defaultLLMRetries); err != nil {
 		return err
 	}
-	if cfg.MaxSteps < 1 || cfg.BulkLimit < 0 || cfg.LLMTimeout <= 0 || cfg.LLMRetries < 0 {
-		return fmt.Errorf("HYPERRR_AGENT_MAX_STEPS must be at least 1, HYPERRR_AGENT_BULK_LIMIT, HYPERRR_AGENT_LLM_RETRIES at least 0 and HYPERRR_AGENT_LLM_TIMEOUT positive")
+	if cfg.Lease, err = rt.Config.Duration("lease", defaultLease); err != nil {
+		return err
+	}
+	if cfg.MaxSteps < 1 || cfg.BulkLimit < 0 || cfg.LLMTimeout <= 0 || cfg.LLMRetries < 0 || cfg.Lease <= 0 {
+		return fmt.Errorf("HYPERRR_AGENT_MAX_STEPS must be at least 1, HYPERRR_AGENT_BULK_LIMIT, HYPERRR_AGENT_LLM_RETRIES at least 0 and HYPERRR_AGENT_LLM_TIMEOUT, HYPERRR_AGENT_LEASE positive")
 	}
 	log := rt.Log
 	if log == nil {
 		log = slog.Default()
 	}
 	m.svc = newService(cfg, &store{db: rt.DB, outbox: rt.Outbox, now: time.Now}, rt.Ops, log)
+	return nil
+}
+
+// Start begins the sweeper that resolves proposals left applying by an
+// instance that stopped (see Service.ResolveInterrupted), once per lease.
+func (m *Module) Start(ctx context.Context) error {
+	m.sweeper.Start(ctx, m.svc.cfg.Lease, func(ctx context.Context) {
+		if _, err := m.svc.ResolveInterrupted(ctx); err != nil && ctx.Err() == nil {
+			m.svc.log.Error("resolve interrupted agent proposals", "err", err)
+		}
+	})
+	return nil
+}
+
+// Shutdown stops the sweeper, waiting for a sweep in progress until ctx
+// ends.
+func (m *Module) Shutdown(ctx context.Context) error {
+	if err := m.sweeper.Stop(ctx); err != nil {
+		return fmt.Errorf("agent sweeper still running at shutdown deadline: %w", err)
+	}
 	return nil
 }
 

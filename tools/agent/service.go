@@ -26,13 +26,18 @@ type Config struct {
 	// failed request (connection error, 429, 5xx) is retried.
 	LLMTimeout time.Duration
 	LLMRetries int
+	// Lease is how long a turn holds its conversation without renewing
+	// it; a running turn renews it every third of the lease. So a turn
+	// whose instance stopped frees its conversation, and a proposal it was
+	// applying is resolved as interrupted, one lease later.
+	Lease time.Duration
 }
 
 // maxMessageLen bounds a merchant message.
 const maxMessageLen = 8000
 
-// turnLease bounds how long a crashed turn keeps its conversation busy.
-const turnLease = 10 * time.Minute
+// applyTimeout bounds applying one confirmed proposal.
+const applyTimeout = 10 * time.Minute
 
 // Service runs agent turns. It is safe for concurrent use; turns on one
 // conversation run one at a time.
@@ -94,10 +99,10 @@ func (s *Service) Chat(ctx context.Context, req Request, emit Emit) error {
 			return mdk.Invalid("conversation_id", "a confirmation or decline needs the conversation_id of its proposal")
 		}
 		var err error
-		if id, err = s.store.create(ctx, p.KeyID, turnLease); err != nil {
+		if id, err = s.store.create(ctx, p.KeyID, s.cfg.Lease); err != nil {
 			return err
 		}
-	} else if err := s.store.hold(ctx, id, p.KeyID, turnLease); err != nil {
+	} else if err := s.store.hold(ctx, id, p.KeyID, s.cfg.Lease); err != nil {
 		return err
 	}
 	defer func() {
@@ -105,12 +110,22 @@ func (s *Service) Chat(ctx context.Context, req Request, emit Emit) error {
 			s.log.Warn("conversation stays busy until its lease ends", "conversation", id, "err", err)
 		}
 	}()
+	defer s.keepHeld(ctx, id)()
+	// Holding the conversation means any proposal still applying in it
+	// lost its instance: resolve it before the turn reads the history.
+	interrupted, err := s.resolveInterrupted(ctx, id, p.KeyID)
+	if err != nil {
+		return err
+	}
 	conv, err := s.store.conversation(ctx, id, p.KeyID)
 	if err != nil {
 		return err
 	}
 	t := &turn{s: s, conv: conv, keyID: p.KeyID, emit: emit}
 	emit(Event{Type: EventConversation, ConversationID: id})
+	for _, ip := range interrupted {
+		emit(Event{Type: EventText, Text: interruptedSummary(ip) + "\n\n"})
+	}
 	err = t.run(ctx, req)
 	if err != nil {
 		e := mdk.AsError(err)

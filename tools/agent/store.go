@@ -20,7 +20,9 @@ const EventAction = "agent.action"
 type Action struct {
 	ConversationID string `json:"conversation_id"`
 	KeyID          string `json:"key_id"`
-	// Kind: executed, proposed, confirmed, declined or expired.
+	// Kind: executed, proposed, confirmed, declined, expired, rejected (a
+	// confirmed proposal failed its pre-flight check: nothing ran) or
+	// interrupted (its applying instance stopped; see ProposalInterrupted).
 	Kind       string          `json:"kind"`
 	ProposalID string          `json:"proposal_id,omitempty"`
 	Op         string          `json:"op,omitempty"`
@@ -131,7 +133,8 @@ type record struct {
 	proposal *Proposal
 	// expirePending drops undecided proposals (the merchant moved on).
 	expirePending bool
-	// decided updates a proposal that was confirmed or declined.
+	// decided ends a proposal that was applying (applied, failed or
+	// interrupted).
 	decided *Proposal
 }
 
@@ -166,9 +169,10 @@ func (s *store) write(ctx context.Context, id, keyID string, rec record) error {
 			if err != nil {
 				return fmt.Errorf("encode results: %w", err)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE agent.proposals SET status = $1, results = $2, decided_at = $3 WHERE id = $4`,
-				string(p.Status), string(results), now.UnixMilli(), p.ID); err != nil {
-				return fmt.Errorf("update proposal: %w", err)
+			res, err := tx.ExecContext(ctx, `UPDATE agent.proposals SET status = $1, results = $2, decided_at = $3 WHERE id = $4 AND status = $5`,
+				string(p.Status), string(results), now.UnixMilli(), p.ID, string(ProposalApplying))
+			if err := stillApplying(res, err, p.ID); err != nil {
+				return err
 			}
 		}
 		for _, a := range rec.actions {
@@ -296,20 +300,28 @@ func (s *store) pending(ctx context.Context, convID, proposalID string) (Proposa
 }
 
 // claim moves a pending proposal to status (applying or declined), so it
-// is decided once even if two decisions race. Errors: conflict.
-func (s *store) claim(ctx context.Context, p Proposal, status ProposalStatus) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE agent.proposals SET status = $1, decided_at = $2 WHERE id = $3 AND status = $4`,
-		string(status), s.now().UnixMilli(), p.ID, string(ProposalPending))
+// is decided once even if two decisions race, and records the decision
+// (kind confirmed or declined) as an audit event in the same transaction.
+// Errors: conflict.
+func (s *store) claim(ctx context.Context, keyID string, p Proposal, status ProposalStatus, kind string) error {
+	e, err := mdk.NewEvent(EventAction, p.ConversationID, Action{ConversationID: p.ConversationID, KeyID: keyID, Kind: kind, ProposalID: p.ID})
 	if err != nil {
-		return fmt.Errorf("claim proposal: %w", err)
+		return err
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
+	return s.db.Tx(ctx, func(tx *sqldb.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE agent.proposals SET status = $1, decided_at = $2 WHERE id = $3 AND status = $4`,
+			string(status), s.now().UnixMilli(), p.ID, string(ProposalPending))
 		if err != nil {
 			return fmt.Errorf("claim proposal: %w", err)
 		}
-		return &mdk.Error{Code: mdk.CodeConflict, Message: fmt.Sprintf("proposal %s is no longer waiting for confirmation", p.ID)}
-	}
-	return nil
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			if err != nil {
+				return fmt.Errorf("claim proposal: %w", err)
+			}
+			return &mdk.Error{Code: mdk.CodeConflict, Message: fmt.Sprintf("proposal %s is no longer waiting for confirmation", p.ID)}
+		}
+		return s.outbox.Emit(ctx, tx, e)
+	})
 }
 
 // list returns the owner's conversations, most recently active first.

@@ -139,6 +139,12 @@ func (t *turn) runCalls(ctx context.Context, ops map[string]mdk.OpInfo, calls []
 		out.prices = prices
 		return out
 	}
+	// A proposal is offered only if every call of it would run as asked;
+	// otherwise the errors go back to the model, like any tool error.
+	if errs, bad := t.s.preflight(ctx, ops, held); bad {
+		out.messages = append(out.messages, t.unproposed(held, errs)...)
+		return out
+	}
 	id, err := mdk.SecretID("prop_", 10)
 	if err != nil {
 		id = fmt.Sprintf("prop_%d", time.Now().UnixNano())
@@ -161,10 +167,8 @@ func (t *turn) runCalls(ctx context.Context, ops map[string]mdk.OpInfo, calls []
 func (t *turn) call(ctx context.Context, ops map[string]mdk.OpInfo, c Call) Outcome {
 	t.emit(Event{Type: EventToolStarted, Call: &c})
 	o := Outcome{CallID: c.ID, Name: c.Name}
-	if _, ok := ops[c.Name]; !ok {
-		o.Errors = []*mdk.Error{mdk.NotFound("there is no tool named %q; use one of the tools listed", c.Name)}
-	} else if !isObject(c.Arguments) {
-		o.Errors = []*mdk.Error{mdk.Invalid("", "the arguments are not a valid JSON object: send one JSON object matching the tool's schema")}
+	if e := argsError(ops, c); e != nil {
+		o.Errors = []*mdk.Error{e}
 	} else {
 		res, err := t.s.ops.CallJSON(ctx, c.Name, c.Arguments)
 		if err != nil {
@@ -177,6 +181,18 @@ func (t *turn) call(ctx context.Context, ops map[string]mdk.OpInfo, c Call) Outc
 	}
 	t.emit(Event{Type: EventToolResult, Outcome: &o})
 	return o
+}
+
+// argsError says why c can't be called at all: an unknown tool, or
+// arguments that are not one JSON object.
+func argsError(ops map[string]mdk.OpInfo, c Call) *mdk.Error {
+	if _, ok := ops[c.Name]; !ok {
+		return mdk.NotFound("there is no tool named %q; use one of the tools listed", c.Name)
+	}
+	if !isObject(c.Arguments) {
+		return mdk.Invalid("", "the arguments are not a valid JSON object: send one JSON object matching the tool's schema")
+	}
+	return nil
 }
 
 // executed is the audit record of a call that ran.
@@ -207,87 +223,6 @@ func toolMessage(o Outcome) Message {
 	}
 	content := fmt.Sprintf("<tool_result tool=%q status=%q trust=\"untrusted-data\">\n%s\n</tool_result>", o.Name, status, body)
 	return Message{Role: RoleTool, CallID: o.CallID, Content: content}
-}
-
-// confirm runs a pending proposal's calls exactly as stored, in order,
-// stopping at the first that fails; the rest are reported skipped. The
-// model is not asked again: confirming works even with the model down.
-func (t *turn) confirm(ctx context.Context, proposalID string) error {
-	p, err := t.s.store.pending(ctx, t.conv.ID, proposalID)
-	if err != nil {
-		return err
-	}
-	if err := t.s.store.claim(ctx, p, ProposalApplying); err != nil {
-		return err
-	}
-	// A confirmed proposal runs to its end even if the client leaves, so
-	// it is never left half-applied by a closed connection.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), turnLease)
-	defer cancel()
-	ts, err := t.s.tools()
-	if err != nil {
-		return err
-	}
-	rec := record{decided: &p, actions: []Action{{Kind: "confirmed", ProposalID: p.ID}}}
-	asked := Message{Role: RoleAssistant}
-	failed := false
-	applied := 0
-	for i, c := range p.Calls {
-		c.ID = fmt.Sprintf("%s_%d", p.ID, i+1)
-		asked.Calls = append(asked.Calls, c)
-		var o Outcome
-		if failed {
-			o = Outcome{CallID: c.ID, Name: c.Name, Skipped: true,
-				Errors: []*mdk.Error{mdk.Errorf(mdk.CodeConflict, "not run: an earlier call of proposal %s failed", p.ID)}}
-			t.emit(Event{Type: EventToolResult, Outcome: &o})
-		} else {
-			o = t.call(ctx, ts.ops, c)
-			rec.actions = append(rec.actions, executed(c, o, p.ID))
-			if o.OK {
-				applied++
-			}
-		}
-		failed = failed || !o.OK
-		p.Results = append(p.Results, o)
-		rec.messages = append(rec.messages, toolMessage(o))
-	}
-	rec.messages = append([]Message{asked}, rec.messages...)
-	p.Status, p.Decided = ProposalApplied, time.Now().UTC()
-	summary := fmt.Sprintf("Applied proposal %s: %d of %d change(s) made.", p.ID, applied, len(p.Calls))
-	if failed {
-		p.Status = ProposalFailed
-		summary = fmt.Sprintf("Proposal %s stopped at a failing call: %d of %d change(s) made, the rest not run. See the errors above.", p.ID, applied, len(p.Calls))
-	}
-	rec.messages = append(rec.messages, Message{Role: RoleAssistant, Content: summary})
-	if err := t.s.store.write(ctx, t.conv.ID, t.keyID, rec); err != nil {
-		return err
-	}
-	t.emit(Event{Type: EventText, Text: summary})
-	t.emit(Event{Type: EventDone, ConversationID: t.conv.ID, Stop: StopApplied, Proposal: &p})
-	return nil
-}
-
-// decline drops a pending proposal; nothing of it runs.
-func (t *turn) decline(ctx context.Context, proposalID string) error {
-	p, err := t.s.store.pending(ctx, t.conv.ID, proposalID)
-	if err != nil {
-		return err
-	}
-	if err := t.s.store.claim(ctx, p, ProposalDeclined); err != nil {
-		return err
-	}
-	p.Status, p.Decided = ProposalDeclined, time.Now().UTC()
-	summary := fmt.Sprintf("Declined proposal %s: nothing was changed.", p.ID)
-	rec := record{
-		messages: []Message{{Role: RoleUser, Content: fmt.Sprintf("I decline proposal %s; do not apply it.", p.ID)}, {Role: RoleAssistant, Content: summary}},
-		actions:  []Action{{Kind: "declined", ProposalID: p.ID}},
-	}
-	if err := t.s.store.write(ctx, t.conv.ID, t.keyID, rec); err != nil {
-		return err
-	}
-	t.emit(Event{Type: EventText, Text: summary})
-	t.emit(Event{Type: EventDone, ConversationID: t.conv.ID, Stop: StopDeclined, Proposal: &p})
-	return nil
 }
 
 // isObject reports whether raw is one JSON object.
