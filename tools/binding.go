@@ -36,8 +36,10 @@ type binding struct {
 	// object is the schema of the request object: the operation's input
 	// without the fields that come from id and meta.
 	object *jsonschema.Schema
-	// envelope is `{"ucp":{...},` ready to prepend to a result object.
+	// envelope is `{"ucp":{...},` ready to prepend to a result object;
+	// ucp is its {...}.
 	envelope []byte
+	ucp      json.RawMessage
 	// messages says the result has a UCP messages list to report ignored
 	// keys in.
 	messages bool
@@ -68,6 +70,7 @@ func newBinding(op mdk.OpInfo, handlers map[string][]PaymentHandler) (*binding, 
 	if err != nil {
 		return nil, fmt.Errorf("encode ucp envelope: %w", err)
 	}
+	b.ucp = raw
 	b.envelope = append(append([]byte(`{"ucp":`), raw...), ',')
 	return b, nil
 }

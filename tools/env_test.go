@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -175,7 +176,13 @@ func ok(t testing.TB, c *client.Client, name string, args any) map[string]any {
 	if res.IsError {
 		t.Fatalf("%s(%v) failed: %s", name, args, text(res))
 	}
-	return structured(t, res)
+	doc := structured(t, res)
+	// The text fallback's last block is the same document.
+	var fallback map[string]any
+	if tc, isText := res.Content[len(res.Content)-1].(mcp.TextContent); !isText || json.Unmarshal([]byte(tc.Text), &fallback) != nil || !reflect.DeepEqual(fallback, doc) {
+		t.Errorf("%s: the text fallback's JSON is not the structured content:\n%s\n%v", name, text(res), doc)
+	}
+	return doc
 }
 
 // text joins a result's text blocks.

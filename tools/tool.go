@@ -124,22 +124,27 @@ func (t *tool) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallTo
 	if err != nil {
 		return t.errorResult(err), nil
 	}
-	body, err := t.result(out, ignored)
+	body, reshaped, err := t.result(out, ignored)
 	if err != nil {
 		return t.errorResult(mdk.Internal(err)), nil
 	}
+	structured := any(json.RawMessage(body))
+	if !reshaped {
+		structured = t.structured(out, body)
+	}
 	return &mcp.CallToolResult{
 		Content:           []mcp.Content{mcp.NewTextContent(t.preface(ignored)), mcp.NewTextContent(string(body))},
-		StructuredContent: json.RawMessage(body),
+		StructuredContent: structured,
 	}, nil
 }
 
 // result encodes out as the tool's structured content: bounded in size,
-// wrapped when it is not an object, enveloped for UCP.
-func (t *tool) result(out any, ignored []string) ([]byte, error) {
-	body, err := marshal(out)
-	if err != nil {
-		return nil, fmt.Errorf("encode result: %w", err)
+// wrapped when it is not an object, enveloped for UCP. reshaped says the
+// JSON is more than out, envelope and wrapping (a list was shortened or
+// warnings were added).
+func (t *tool) result(out any, ignored []string) (body []byte, reshaped bool, err error) {
+	if body, err = marshal(out); err != nil {
+		return nil, false, fmt.Errorf("encode result: %w", err)
 	}
 	if t.wrap {
 		body = append(append([]byte(`{"result":`), body...), '}')
@@ -150,13 +155,15 @@ func (t *tool) result(out any, ignored []string) ([]byte, error) {
 	}
 	if len(body) > limit {
 		if body, err = bound(body, limit, t.info.OutputSchema.Properties["messages"] != nil); err != nil {
-			return nil, err
+			return nil, false, err
 		}
+		reshaped = true
 	}
 	if t.ucp != nil {
-		return t.ucp.envelop(body, ignored)
+		reshaped = reshaped || (len(ignored) > 0 && t.ucp.messages)
+		body, err = t.ucp.envelop(body, ignored)
 	}
-	return body, nil
+	return body, reshaped, err
 }
 
 // preface is the fallback text for clients that read only text content,

@@ -33,6 +33,8 @@ type searchPart struct {
 	vectors  *vector.Warming // in-process vectors; nil with Milvus
 	milvus   *milvus.Index
 	index    *search.Index
+	// results remembers search_catalog answers until the index changes.
+	results *resultCache
 
 	queue   chan string // product IDs to (re-)embed
 	ready   chan struct{}
@@ -76,6 +78,18 @@ func (s *searchPart) Init(ctx context.Context, m *Module, rt *mdk.Runtime) error
 		cfg.Embedder, cfg.Vectors = e, vecs
 	}
 	s.index = search.New(cfg)
+	size, err := rt.Config.Int("search_cache_size", defaultSearchCacheSize)
+	if err != nil {
+		return err
+	}
+	if s.milvus != nil {
+		// Other instances write vectors to the shared collection without
+		// an event reaching this one: nothing would tell this cache.
+		size = 0
+	}
+	if s.results, err = newResultCache(size); err != nil {
+		return fmt.Errorf("search result cache: %w", err)
+	}
 	s.queue = make(chan string, 4096)
 	s.ready = make(chan struct{})
 	// Every instance keeps its own index, so every instance must see every
@@ -189,6 +203,7 @@ func configFloat(c mdk.Config, key string, def float64) (float64, error) {
 func (s *searchPart) Start(ctx context.Context) error {
 	start := time.Now()
 	stale, err := s.build(ctx)
+	s.results.changed()
 	if err != nil {
 		return fmt.Errorf("build search index: %w", err)
 	}
@@ -224,7 +239,9 @@ func (s *searchPart) Start(ctx context.Context) error {
 		// embeddings first so the two don't compete for the cores.
 		s.waitEmbedded(bg)
 		t := time.Now()
-		if err := s.vectors.Build(bg, func() (vector.Index, error) { return hnsw.New(s.embedder.Dimensions(), hnsw.Options{}) }); err != nil {
+		err := s.vectors.Build(bg, func() (vector.Index, error) { return hnsw.New(s.embedder.Dimensions(), hnsw.Options{}) })
+		s.results.changed() // the graph answers vector queries now
+		if err != nil {
 			if bg.Err() == nil {
 				s.m.log.Warn("ANN index not built; searching vectors exactly", "err", err)
 			}
@@ -348,6 +365,12 @@ func (s *searchPart) onEvent(ctx context.Context, e mdk.Event) error {
 }
 
 func (s *searchPart) refresh(ctx context.Context, id string) error {
+	// Before: a search that sees the new index state must not be followed
+	// by answers remembered from the old one. After: searches begun
+	// before the change must not be reused, even when the refresh fails
+	// (the event is retried; the product's rows have changed already).
+	s.results.changed()
+	defer s.results.changed()
 	ps, err := s.m.store.getProducts(ctx, s.m.rt.DB, []string{id})
 	if err != nil {
 		return err
@@ -461,6 +484,8 @@ func (s *searchPart) embedProducts(ctx context.Context, ids []string) error {
 			docs = append(docs, doc)
 		}
 	}
+	s.results.changed() // before and after, as in refresh
+	defer s.results.changed()
 	return s.index.Upsert(ctx, docs...)
 }
 

@@ -118,6 +118,21 @@ func (s *searchPart) registerSearchOp(reg *mdk.Registry) error {
 }
 
 func (s *searchPart) searchCatalog(ctx context.Context, in SearchInput) (SearchOutput, error) {
+	key, cache := s.results.key(in)
+	if cache {
+		if out, ok := s.results.get(key); ok {
+			return out, nil
+		}
+	}
+	out, err := s.runSearch(ctx, in)
+	if err == nil && cache {
+		s.results.put(key, out)
+	}
+	return out, err
+}
+
+// runSearch answers a search from the index and the product rows.
+func (s *searchPart) runSearch(ctx context.Context, in SearchInput) (SearchOutput, error) {
 	q, msgs := s.query(in)
 	res, err := s.index.Search(ctx, q)
 	if err != nil {
@@ -366,4 +381,15 @@ func (m *Module) SearchStatus() (products int, annReady bool) {
 		return 0, false
 	}
 	return m.search.index.Len(), m.search.vectors != nil && m.search.vectors.Switched()
+}
+
+// SearchGeneration changes whenever this instance's search index applies a
+// change (a product or inventory event, new embeddings, the ANN graph
+// taking over). Benchmarks and tools wait for it to hold still to know
+// that a bulk change has been taken in.
+func (m *Module) SearchGeneration() uint64 {
+	if m.search == nil || m.search.results == nil {
+		return 0
+	}
+	return m.search.results.gen.Load()
 }

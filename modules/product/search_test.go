@@ -16,6 +16,7 @@ import (
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
 	"github.com/hyperrr/hyperrr/mdk/search"
+	"github.com/hyperrr/hyperrr/mdk/sqldb"
 	"github.com/hyperrr/hyperrr/mdk/vector/milvus/milvusfake"
 	"github.com/hyperrr/hyperrr/modules/product"
 )
@@ -67,6 +68,16 @@ func serveCatalog(t *testing.T, cfg gateway.Config) *servedCatalog {
 	return s
 }
 
+// serveOn serves the catalog on a fresh database of engine e.
+func serveOn(t *testing.T, e sqldb.Engine) *servedCatalog {
+	t.Helper()
+	db := dbtest.Config(t, e)
+	cfg := gateway.DefaultConfig()
+	cfg.DataDir, cfg.DatabaseURL = db.DataDir, db.URL
+	cfg.ShutdownTimeout = 5 * time.Second
+	return serveCatalog(t, cfg)
+}
+
 func (s *servedCatalog) search(t *testing.T, body string) product.SearchOutput {
 	t.Helper()
 	out, err := callJSON[product.SearchOutput](t, s.anonym, s.catalogEnv, "search_catalog", body)
@@ -108,11 +119,7 @@ func variant(sku string, price, stock int64) product.VariantInput {
 func TestSearchCatalog(t *testing.T) {
 	for _, e := range dbtest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
-			db := dbtest.Config(t, e)
-			cfg := gateway.DefaultConfig()
-			cfg.DataDir, cfg.DatabaseURL = db.DataDir, db.URL
-			cfg.ShutdownTimeout = 5 * time.Second
-			s := serveCatalog(t, cfg)
+			s := serveOn(t, e)
 			catalog := []product.ProductInput{
 				{Title: "Oak Coffee Table", ProductType: "Coffee Table", Category: "Furniture / Living Room / Coffee Tables", Vendor: "Elmwood",
 					Attributes: map[string]string{"material": "Oak"}, Variants: []product.VariantInput{variant("OCT-1", 24900, 3)}},
