@@ -103,7 +103,8 @@ func (s *searchPart) Init(ctx context.Context, m *Module, rt *mdk.Runtime) error
 	return s.registerSearchOp(rt.Ops)
 }
 
-// vectorIndex is Milvus when HYPERRR_PRODUCT_MILVUS_ADDR is set (shared by
+// vectorIndex is Milvus when HYPERRR_MILVUS_ADDR (or the product-only
+// HYPERRR_PRODUCT_MILVUS_ADDR) is set (shared by
 // every instance, so no instance holds the vectors in memory), else the
 // in-process index: exact at first, HNSW once built in the background.
 func (s *searchPart) vectorIndex(ctx context.Context, c mdk.Config, dims int) (vector.Index, error) {
@@ -113,7 +114,7 @@ func (s *searchPart) vectorIndex(ctx context.Context, c mdk.Config, dims int) (v
 			Dimensions: dims, FilterFields: search.DefaultVectorFields(),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("HYPERRR_PRODUCT_MILVUS_ADDR=%s: %w", addr, err)
+			return nil, fmt.Errorf("Milvus at %s (HYPERRR_MILVUS_ADDR or HYPERRR_PRODUCT_MILVUS_ADDR): %w", addr, err)
 		}
 		s.milvus = idx
 		return idx, nil
