@@ -10,13 +10,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hyperrr/hyperrr/gateway"
+	"github.com/hyperrr/hyperrr/internal/benchdata"
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/modules/product"
 )
@@ -87,14 +87,7 @@ func BenchmarkGraphQL50k(b *testing.B) {
 
 // benchEnv imports the catalog before the server starts, then serves it.
 func benchEnv(b *testing.B) *env {
-	dir := os.Getenv("HYPERRR_BENCH_DATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "data", "bench")
-	}
-	path := filepath.Join(dir, "catalog-50000.jsonl")
-	if _, err := os.Stat(path); err != nil {
-		b.Skipf("benchmark catalog %s is missing (set HYPERRR_BENCH_DATA to its folder): %v", path, err)
-	}
+	path := benchdata.Catalog(b, "catalog-50000.jsonl")
 	ctx := context.Background()
 	cfg := gateway.DefaultConfig()
 	cfg.DataDir = b.TempDir()

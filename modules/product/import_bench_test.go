@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/hyperrr/hyperrr/gateway"
+	"github.com/hyperrr/hyperrr/internal/benchdata"
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
 	"github.com/hyperrr/hyperrr/mdk/sqldb"
@@ -37,18 +37,6 @@ func openProduct(tb testing.TB, e sqldb.Engine, seedDemo bool) (*gateway.Gateway
 // benchCatalog returns the path of a benchmark catalog
 // (../shared/data/bench, or $HYPERRR_BENCH_DATA), skipping b when it is
 // not there.
-func benchCatalog(b *testing.B, name string) string {
-	dir := os.Getenv("HYPERRR_BENCH_DATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "data", "bench")
-	}
-	path := filepath.Join(dir, name)
-	if _, err := os.Stat(path); err != nil {
-		b.Skipf("benchmark catalog %s is missing (set HYPERRR_BENCH_DATA to its folder): %v", path, err)
-	}
-	return path
-}
-
 func importFile(b *testing.B, m *product.Module, path string) product.ImportResult {
 	f, err := os.Open(path)
 	if err != nil {
@@ -74,7 +62,7 @@ func BenchmarkImportBench(b *testing.B) {
 	for _, name := range []string{"catalog-5000.jsonl", "catalog-50000.jsonl"} {
 		for _, e := range dbtest.Engines() {
 			b.Run(fmt.Sprintf("%s/%s/import", name, e), func(b *testing.B) {
-				path := benchCatalog(b, name)
+				path := benchdata.Catalog(b, name)
 				var res product.ImportResult
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
@@ -85,7 +73,7 @@ func BenchmarkImportBench(b *testing.B) {
 				b.ReportMetric(float64(res.Created)*float64(b.N)/b.Elapsed().Seconds(), "products/s")
 			})
 			b.Run(fmt.Sprintf("%s/%s/reimport", name, e), func(b *testing.B) {
-				path := benchCatalog(b, name)
+				path := benchdata.Catalog(b, name)
 				_, m := openProduct(b, e, false)
 				importFile(b, m, path)
 				b.ResetTimer()

@@ -12,35 +12,17 @@ import (
 	"time"
 
 	"github.com/hyperrr/hyperrr/gateway"
+	"github.com/hyperrr/hyperrr/internal/benchdata"
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/modules/product"
 )
-
-// benchQueries are what shoppers and agents type, with and without
-// filters, over the furniture benchmark catalog.
-var benchQueries = []string{
-	`{"query":"bar cart"}`,
-	`{"query":"green pine bar cart"}`,
-	`{"query":"oak coffee table under $300"}`,
-	`{"query":"outdoor bench"}`,
-	`{"query":"bamboo planter","filters":{"categories":["Outdoor"]}}`,
-	`{"query":"throw pillow","filters":{"price":{"max":5000}}}`,
-	`{"query":"scandinavian walnut"}`,
-	`{"query":"industrial desk lamp"}`,
-	`{"query":"cofee tabel"}`,
-	`{"query":"something to hold spices in a small kitchen"}`,
-	`{"query":"couch"}`,
-	`{"query":"bookshelf","sort":"price_asc"}`,
-	`{"filters":{"categories":["Kitchen & Tabletop"]}}`,
-	`{"query":"white traditional","pagination":{"limit":20}}`,
-}
 
 // BenchmarkCatalog50k imports the 50,000-product benchmark catalog on
 // SQLite, then measures what a server on it does: the start-up index build
 // with stored embeddings, search_catalog latency through the operation
 // (products read from SQL included), and resident memory.
 func BenchmarkCatalog50k(b *testing.B) {
-	path := benchCatalog(b, "catalog-50000.jsonl")
+	path := benchdata.Catalog(b, "catalog-50000.jsonl")
 	ctx := context.Background()
 	cfg := gateway.DefaultConfig()
 	cfg.DataDir = b.TempDir()
@@ -91,7 +73,7 @@ func BenchmarkCatalog50k(b *testing.B) {
 	var lat []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		for _, q := range benchQueries {
+		for _, q := range benchdata.Search {
 			t := time.Now()
 			if _, err := g.Ops().CallJSON(anon, "search_catalog", []byte(q)); err != nil {
 				b.Fatalf("%s: %v", q, err)
