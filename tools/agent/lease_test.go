@@ -138,7 +138,21 @@ func TestInterruptedProposalIsResolved(t *testing.T) {
 			if mdk.ErrorCode(busy.err) != mdk.CodeConflict {
 				t.Fatalf("within the lease: %v, want conflict", busy.err)
 			}
-			time.Sleep(testLease)
+			// The hold lapses one lease after the crash. Wait for that by
+			// reading it, so a loaded machine cannot fail the test; a hold
+			// that a dead turn kept renewing still fails it.
+			for deadline := time.Now().Add(6 * testLease); ; time.Sleep(testLease / 4) {
+				var until int64
+				if err := e.g.DB().QueryRowContext(context.Background(), `SELECT busy_until FROM agent.conversations WHERE id = $1`, c.conv).Scan(&until); err != nil {
+					t.Fatal(err)
+				}
+				if until < time.Now().UnixMilli() {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the conversation is still held 6 leases after the crash, until %s", time.UnixMilli(until))
+				}
+			}
 			var seen string
 			e.llm.Add(llmtest.Step{Func: func(r llmtest.Request) llmtest.Step {
 				seen = r.Messages[len(r.Messages)-2].Text()
