@@ -241,38 +241,59 @@ func (s *store) add(a analysed) {
 func (s *store) addKeywords(ord uint32, kws map[string][]string) {
 	var packed []uint32
 	for name, values := range kws {
-		fid := s.kwField(name)
-		f := &s.kw[fid]
-		distinct := 0
-		for _, v := range values {
-			vid, ok := f.byValue[v]
-			if !ok && len(f.values) > kwValueMask {
-				continue // a field with 16M distinct values is an ID, not a facet
-			}
-			if !ok {
-				vid = uint32(len(f.values))
-				v = strings.Clone(v) // the index outlives the caller's buffers
-				f.values = append(f.values, v)
-				f.byValue[v] = vid
-				f.postings = append(f.postings, nil)
-			}
-			p := uint32(fid)<<kwValueBits | vid
-			if slices.Contains(packed, p) {
-				continue
-			}
-			packed = append(packed, p)
-			f.postings[vid] = append(f.postings[vid], ord)
-			distinct++
-		}
-		if distinct > 1 {
-			f.multi++
-		}
+		packed = s.addValues(s.kwField(name), ord, values, packed)
 	}
 	slices.Sort(packed)
 	for len(s.docKw) < int(ord) {
 		s.docKw = append(s.docKw, nil)
 	}
 	s.docKw = append(s.docKw, packed)
+}
+
+// addValues gives ordinal ord values of keyword field fid, appending them
+// to its packed field<<24|value list, which it returns.
+func (s *store) addValues(fid uint8, ord uint32, values []string, packed []uint32) []uint32 {
+	f := &s.kw[fid]
+	distinct := 0
+	for _, v := range values {
+		vid, ok := f.valueID(v)
+		if !ok {
+			continue
+		}
+		p := uint32(fid)<<kwValueBits | vid
+		if slices.Contains(packed, p) {
+			continue
+		}
+		packed = append(packed, p)
+		// Postings stay sorted: a new ordinal goes last, a changed one
+		// (SetKeyword) where it belongs.
+		if i, found := slices.BinarySearch(f.postings[vid], ord); !found {
+			f.postings[vid] = slices.Insert(f.postings[vid], i, ord)
+		}
+		distinct++
+	}
+	if distinct > 1 {
+		f.multi++
+	}
+	return packed
+}
+
+// valueID returns v's ID in f, adding v when new; ok is false when the
+// field has too many values to add one (16M distinct values make an ID,
+// not a facet).
+func (f *kwField) valueID(v string) (vid uint32, ok bool) {
+	if vid, ok := f.byValue[v]; ok {
+		return vid, true
+	}
+	if len(f.values) > kwValueMask {
+		return 0, false
+	}
+	vid = uint32(len(f.values))
+	v = strings.Clone(v) // the index outlives the caller's buffers
+	f.values = append(f.values, v)
+	f.byValue[v] = vid
+	f.postings = append(f.postings, nil)
+	return vid, true
 }
 
 // setVector stores a vector scalar-quantised to int8 with a per-vector

@@ -3,7 +3,6 @@ package product
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hyperrr/hyperrr/mdk"
@@ -35,6 +35,11 @@ type searchPart struct {
 	index    *search.Index
 	// results remembers search_catalog answers until the index changes.
 	results *resultCache
+	book    *stockBook
+	// toReload holds products to re-read after content changes.
+	toReload *reloads
+	// reloads counts products re-read from SQL because of an event.
+	reloads atomic.Int64
 
 	queue   chan string // product IDs to (re-)embed
 	ready   chan struct{}
@@ -90,6 +95,8 @@ func (s *searchPart) Init(ctx context.Context, m *Module, rt *mdk.Runtime) error
 	if s.results, err = newResultCache(size); err != nil {
 		return fmt.Errorf("search result cache: %w", err)
 	}
+	s.book = newStockBook()
+	s.toReload = newReloads()
 	s.queue = make(chan string, 4096)
 	s.ready = make(chan struct{})
 	// Every instance keeps its own index, so every instance must see every
@@ -212,6 +219,8 @@ func (s *searchPart) Start(ctx context.Context) error {
 	s.m.log.Info("search index built", "products", s.index.Len(), "to_embed", len(stale), "took", time.Since(start).Round(time.Millisecond))
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = cancel
+	s.done.Add(1)
+	go func() { defer s.done.Done(); s.reloadLoop(bg) }()
 	if s.embedder == nil {
 		return nil
 	}
@@ -291,7 +300,10 @@ func (s *searchPart) build(ctx context.Context) ([]string, error) {
 	var docs []search.Document
 	var hashes []string
 	err := s.m.store.eachActive(ctx, 1000, func(ps []Product) error {
+		s.book.mu.Lock()
+		defer s.book.mu.Unlock()
 		for _, p := range ps {
+			s.book.products[p.ID] = stockOf(p)
 			docs = append(docs, productDocument(p))
 			hashes = append(hashes, embedHash(p))
 		}
@@ -353,18 +365,6 @@ func (s *searchPart) loadEmbeddings(ctx context.Context) (map[string]storedEmbed
 	return out, rows.Err()
 }
 
-// onEvent re-reads the products an event is about and refreshes them in
-// the index (removing those no longer active).
-func (s *searchPart) onEvent(ctx context.Context, e mdk.Event) error {
-	var ref struct {
-		ProductID string `json:"product_id"`
-	}
-	if err := json.Unmarshal(e.Data, &ref); err != nil || ref.ProductID == "" {
-		return nil // not about a product we can index; nothing to retry
-	}
-	return s.refresh(ctx, ref.ProductID)
-}
-
 func (s *searchPart) refresh(ctx context.Context, id string) error {
 	// Before: a search that sees the new index state must not be followed
 	// by answers remembered from the old one. After: searches begun
@@ -372,14 +372,21 @@ func (s *searchPart) refresh(ctx context.Context, id string) error {
 	// (the event is retried; the product's rows have changed already).
 	s.results.changed()
 	defer s.results.changed()
+	s.book.mu.Lock()
+	defer s.book.mu.Unlock()
+	s.reloads.Add(1)
 	ps, err := s.m.store.getProducts(ctx, s.m.rt.DB, []string{id})
 	if err != nil {
 		return err
 	}
 	if len(ps) == 0 || ps[0].Status != StatusActive {
+		delete(s.book.products, id)
 		return s.index.Delete(ctx, id)
 	}
 	p := ps[0]
+	// Before the upsert: an error leaves the book ahead of the index,
+	// and the retried event reloads both.
+	s.book.products[id] = stockOf(p)
 	doc := productDocument(p)
 	if s.embedder != nil {
 		stored, err := s.storedEmbedding(ctx, id)
@@ -487,6 +494,15 @@ func (s *searchPart) embedProducts(ctx context.Context, ids []string) error {
 	}
 	s.results.changed() // before and after, as in refresh
 	defer s.results.changed()
+	// The products were read before the vectors were made: stock applied
+	// since then is in the book, and must not be undone.
+	s.book.mu.Lock()
+	defer s.book.mu.Unlock()
+	for _, d := range docs {
+		if vs, ok := s.book.products[d.ID]; ok {
+			d.Keywords["in_stock"] = []string{strconv.FormatBool(inStock(vs))}
+		}
+	}
 	return s.index.Upsert(ctx, docs...)
 }
 
