@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/hyperrr/hyperrr/graph"
 )
 
 // Config is the server's configuration. Every field has a flag and a
@@ -28,6 +30,9 @@ type Config struct {
 	GraphQLMaxComplexity int
 	GraphQLMaxDepth      int
 	GraphQLCacheEntries  int
+	// GraphQLCORSOrigins are the browser origins allowed to call /graphql
+	// from another site (graph.Config.CORSOrigins).
+	GraphQLCORSOrigins []string
 	// PublicURL is how clients reach this server (https://shop.example.com);
 	// the UCP profile advertises PublicURL/mcp. Empty: the request's host.
 	PublicURL string
@@ -105,6 +110,12 @@ var Settings = []Setting{
 			}
 			return err
 		}},
+	{"graphql-cors-origins", "HYPERRR_GRAPHQL_CORS_ORIGINS", "", "comma-separated browser origins (https://shop.example.com) allowed to call /graphql and open its WebSockets from another site, or * alone for any (no credentials are ever allowed: keys go in the Authorization header); empty means same-origin only",
+		func(c *Config, v string) error {
+			c.GraphQLCORSOrigins = splitList(v)
+			_, err := graph.NewOrigins(c.GraphQLCORSOrigins)
+			return err
+		}},
 	{"public-url", "HYPERRR_PUBLIC_URL", "", "URL clients reach this server at (https://shop.example.com); the UCP profile at /.well-known/ucp advertises <url>/mcp (default: the request's host)",
 		func(c *Config, v string) error {
 			v = strings.TrimRight(v, "/")
@@ -116,12 +127,7 @@ var Settings = []Setting{
 		}},
 	{"mcp-allowed-origins", "HYPERRR_MCP_ALLOWED_ORIGINS", "", "comma-separated browser origins (https://app.example.com, or *) allowed to call /mcp besides loopback and the public URL; others get 403",
 		func(c *Config, v string) error {
-			c.MCPAllowedOrigins = nil
-			for _, o := range strings.Split(v, ",") {
-				if o = strings.TrimSpace(o); o != "" {
-					c.MCPAllowedOrigins = append(c.MCPAllowedOrigins, o)
-				}
-			}
+			c.MCPAllowedOrigins = splitList(v)
 			return nil
 		}},
 	{"nats-url", "HYPERRR_NATS_URL", "", "NATS server URL(s), comma-separated (nats://nats-1:4222,nats://nats-2:4222): events go through JetStream and instances share the work; empty means the in-process bus of a single instance",
@@ -144,6 +150,17 @@ var Settings = []Setting{
 		func(c *Config, v string) error { c.LLMModel = v; return nil }},
 	{"llm-api-key", "OPENAI_API_KEY", "", "API key sent to the chat model's server (prefer the variable: flags show in process lists)",
 		func(c *Config, v string) error { c.LLMAPIKey = v; return nil }},
+}
+
+// splitList splits a comma-separated setting, dropping blanks.
+func splitList(v string) []string {
+	var list []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			list = append(list, s)
+		}
+	}
+	return list
 }
 
 func positiveInt(v string) (int, error) {

@@ -14,7 +14,7 @@ func (g *Gateway) openGraph() error {
 		Authenticate:  g.keys.Authenticate,
 		MaxComplexity: g.cfg.GraphQLMaxComplexity, MaxDepth: g.cfg.GraphQLMaxDepth,
 		CacheEntries: g.cfg.GraphQLCacheEntries, MaxBodyBytes: g.cfg.MaxBodyBytes,
-		Agent: g.Agent,
+		Agent: g.Agent, CORSOrigins: g.cfg.GraphQLCORSOrigins,
 	})
 	if err != nil {
 		return err
@@ -25,11 +25,12 @@ func (g *Gateway) openGraph() error {
 
 // mountGraphQL serves GraphQL at /graphql (GraphiQL on GET in a browser,
 // WebSocket and SSE subscriptions) behind the API key, and the schema at
-// /graphql/schema.graphql.
+// /graphql/schema.graphql; both answer the CORS origins of
+// HYPERRR_GRAPHQL_CORS_ORIGINS.
 func (g *Gateway) mountGraphQL(mux *http.ServeMux) {
 	if g.graph == nil {
 		return
 	}
-	mux.Handle("/graphql", g.authenticated(g.graph))
-	mux.Handle("GET /graphql/schema.graphql", g.graph)
+	mux.Handle("/graphql", g.graph.CORS(g.authenticated(g.graph)))
+	mux.Handle("/graphql/schema.graphql", g.graph.CORS(g.graph))
 }

@@ -52,6 +52,10 @@ type Config struct {
 	// Agent returns the catalog agent behind the @agent fields (the
 	// gateway's Agent); nil, or an error, makes them answer unavailable.
 	Agent func() (*agent.Service, error)
+	// CORSOrigins are the browser origins (https://shop.example.com, or
+	// "*" alone) allowed to call from another site and to open
+	// WebSockets; empty means same-origin only.
+	CORSOrigins []string
 }
 
 // Server is the GraphQL HTTP handler: POST (JSON), GET (GraphiQL in a
@@ -61,6 +65,7 @@ type Server struct {
 	cache   *responses
 	log     *slog.Logger
 	maxBody int64
+	origins Origins
 }
 
 // subscriptionEvents are the events that wake subscriptions.
@@ -86,8 +91,12 @@ func New(cfg Config) (*Server, error) {
 	cfg.MaxBodyBytes = orDefault(cfg.MaxBodyBytes, 1<<20)
 	cfg.CacheEntries = orDefault(cfg.CacheEntries, 1000)
 
+	origins, err := NewOrigins(cfg.CORSOrigins)
+	if err != nil {
+		return nil, fmt.Errorf("graph: CORS origins: %w", err)
+	}
 	res := &Resolver{ops: cfg.Ops, hub: newHub(), log: cfg.Log, agent: cfg.Agent}
-	s := &Server{log: cfg.Log, maxBody: cfg.MaxBodyBytes}
+	s := &Server{log: cfg.Log, maxBody: cfg.MaxBodyBytes, origins: origins}
 	if err := cfg.Bus.Subscribe(mdk.Subscription{
 		Name: "graph.subscriptions", Types: subscriptionEvents, Delivery: mdk.Broadcast,
 	}, res.hub.handle); err != nil {
@@ -107,6 +116,7 @@ func New(cfg Config) (*Server, error) {
 	}))
 	gql.AddTransport(&transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
+		Implementation:        originChecked{origins},
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			return s.authenticateInit(ctx, cfg.Authenticate, p)
 		},
@@ -188,6 +198,9 @@ func publicQuery(op *graphql.OperationContext) bool {
 
 // ServeHTTP routes /graphql and /graphql/schema.graphql.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.refuseForeignWebSocket(w, r) {
+		return
+	}
 	switch {
 	case r.URL.Path == "/graphql/schema.graphql":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
