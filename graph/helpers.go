@@ -102,13 +102,19 @@ func (l *orderList) Fill() {
 }
 
 type productList struct {
-	Products   []model.AdminProduct `json:"products"`
-	NextCursor string               `json:"next_cursor"`
+	Products []struct {
+		model.AdminProduct
+		Cursor string `json:"cursor"`
+	} `json:"products"`
+	NextCursor string `json:"next_cursor"`
 }
 
 type lowStockList struct {
-	Variants   []model.LowStockVariant `json:"variants"`
-	NextCursor string                  `json:"next_cursor"`
+	Variants []struct {
+		model.LowStockVariant
+		Cursor string `json:"cursor"`
+	} `json:"variants"`
+	NextCursor string `json:"next_cursor"`
 }
 
 type deadLetterList struct {

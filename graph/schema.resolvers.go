@@ -230,8 +230,12 @@ func (r *queryResolver) LowStock(ctx context.Context, threshold *int, first *int
 	if err := r.call(ctx, listIn{Threshold: threshold, Limit: deref(first), Cursor: deref(after)}, &out); err != nil {
 		return nil, err
 	}
+	variants := make([]model.LowStockVariant, len(out.Variants))
+	for i, v := range out.Variants {
+		variants[i] = v.LowStockVariant
+	}
 	conn := &model.LowStockConnection{}
-	conn.Edges, conn.Nodes, conn.PageInfo = page(out.Variants, out.NextCursor, after,
+	conn.Edges, conn.Nodes, conn.PageInfo = pageBy(variants, func(i int) string { return out.Variants[i].Cursor }, out.NextCursor, after,
 		func(c *string, n *model.LowStockVariant) *model.LowStockEdge {
 			return &model.LowStockEdge{Cursor: c, Node: n}
 		})
@@ -244,8 +248,12 @@ func (r *queryResolver) AdminProducts(ctx context.Context, status *model.Product
 	if err := r.call(ctx, listIn{Status: strings.ToLower(string(deref(status))), Limit: deref(first), Cursor: deref(after)}, &out); err != nil {
 		return nil, err
 	}
+	products := make([]model.AdminProduct, len(out.Products))
+	for i, p := range out.Products {
+		products[i] = p.AdminProduct
+	}
 	conn := &model.AdminProductConnection{}
-	conn.Edges, conn.Nodes, conn.PageInfo = page(out.Products, out.NextCursor, after,
+	conn.Edges, conn.Nodes, conn.PageInfo = pageBy(products, func(i int) string { return out.Products[i].Cursor }, out.NextCursor, after,
 		func(c *string, n *model.AdminProduct) *model.AdminProductEdge {
 			return &model.AdminProductEdge{Cursor: c, Node: n}
 		})

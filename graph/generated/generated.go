@@ -2843,7 +2843,7 @@ type AdminProductConnection {
 }
 
 type AdminProductEdge {
-  "Set on the page's last edge only: pass it as after."
+  "Always set: pass it as after to list the products after this one."
   cursor: String
   node: AdminProduct!
 }
@@ -2866,7 +2866,7 @@ type LowStockConnection {
 }
 
 type LowStockEdge {
-  "Set on the page's last edge only: pass it as after."
+  "Always set: pass it as after to list the variants after this one."
   cursor: String
   node: LowStockVariant!
 }

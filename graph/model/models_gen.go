@@ -27,7 +27,7 @@ type AdminProductConnection struct {
 }
 
 type AdminProductEdge struct {
-	// Set on the page's last edge only: pass it as after.
+	// Always set: pass it as after to list the products after this one.
 	Cursor *string       `json:"cursor,omitempty"`
 	Node   *AdminProduct `json:"node"`
 }
@@ -222,7 +222,7 @@ type LowStockConnection struct {
 }
 
 type LowStockEdge struct {
-	// Set on the page's last edge only: pass it as after.
+	// Always set: pass it as after to list the variants after this one.
 	Cursor *string          `json:"cursor,omitempty"`
 	Node   *LowStockVariant `json:"node"`
 }

@@ -2,11 +2,8 @@ package order
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hyperrr/hyperrr/mdk"
@@ -72,7 +69,7 @@ type orderPos struct {
 }
 
 func (p orderPos) String() string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(p.placed, 10) + "/" + p.id))
+	return mdk.EncodeCursor(p.placed, p.id)
 }
 
 func errCursor() *mdk.Error {
@@ -80,13 +77,8 @@ func errCursor() *mdk.Error {
 }
 
 func parseCursor(s string) (orderPos, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return orderPos{}, errCursor()
-	}
-	ms, id, ok := strings.Cut(string(raw), "/")
-	placed, err := strconv.ParseInt(ms, 10, 64)
-	if !ok || err != nil || placed <= 0 || !strings.HasPrefix(id, prefixOrder) {
+	placed, id, ok := mdk.DecodeCursor(s, prefixOrder)
+	if !ok || placed <= 0 {
 		return orderPos{}, errCursor()
 	}
 	return orderPos{placed: placed, id: id}, nil

@@ -218,7 +218,7 @@ func (in SetStockInput) Validate() error {
 type LowStockInput struct {
 	Threshold *int64 `json:"threshold,omitempty" jsonschema:"list variants with at most this many units available; default the store's low-stock threshold"`
 	Limit     int    `json:"limit,omitempty" jsonschema:"page size, 1 to 200; default 50"`
-	Cursor    string `json:"cursor,omitempty" jsonschema:"next_cursor of the previous page"`
+	Cursor    string `json:"cursor,omitempty" jsonschema:"next_cursor of the previous page (or the cursor of a variant) to continue after it; leave out for the first page"`
 }
 
 // LowStockOutput is one page of low-stock variants, fewest available
@@ -232,7 +232,7 @@ type LowStockOutput struct {
 type ListProductsInput struct {
 	Status Status `json:"status,omitempty" jsonschema:"only products with this status: draft, active or archived"`
 	Limit  int    `json:"limit,omitempty" jsonschema:"page size, 1 to 200; default 50"`
-	Cursor string `json:"cursor,omitempty" jsonschema:"next_cursor of the previous page"`
+	Cursor string `json:"cursor,omitempty" jsonschema:"next_cursor of the previous page (or the cursor of a product) to continue after it; leave out for the first page"`
 }
 
 // Validate checks the status and page size.
@@ -277,8 +277,8 @@ func pageSize(limit int) int {
 
 // ListProductsOutput is one page of products.
 type ListProductsOutput struct {
-	Products   []Product `json:"products"`
-	NextCursor string    `json:"next_cursor,omitempty" jsonschema:"pass as cursor for the next page; absent on the last page"`
+	Products   []ListedProduct `json:"products"`
+	NextCursor string          `json:"next_cursor,omitempty" jsonschema:"pass as cursor for the next page; absent on the last page"`
 }
 
 func (m *Module) registerMerchantOps(r *mdk.Registry) error {

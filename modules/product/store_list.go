@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/hyperrr/hyperrr/mdk"
@@ -26,45 +25,24 @@ type LowStockVariant struct {
 	OnHand       int64  `json:"on_hand" jsonschema:"units in stock"`
 	Reserved     int64  `json:"reserved" jsonschema:"units held by open checkouts"`
 	Available    int64  `json:"available" jsonschema:"units that can still be sold"`
+	Cursor       string `json:"cursor" jsonschema:"pass as cursor to list the variants after this one"`
 }
 
-// lowStockCursor is the last row of a page: rows are ordered by
-// (available, variant ID), so the next page starts strictly after it.
-type lowStockCursor struct {
-	available int64
-	variantID string
-}
-
-func (c lowStockCursor) encode() string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.available, 10) + ":" + c.variantID))
-}
-
-func decodeLowStockCursor(s string) (lowStockCursor, error) {
-	bad := mdk.Invalid("cursor", "is not a cursor from list_low_stock; pass next_cursor unchanged, or omit it for the first page")
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return lowStockCursor{}, bad
-	}
-	n, id, ok := strings.Cut(string(raw), ":")
-	if !ok || !strings.HasPrefix(id, prefixVariant) {
-		return lowStockCursor{}, bad
-	}
-	available, err := strconv.ParseInt(n, 10, 64)
-	if err != nil {
-		return lowStockCursor{}, bad
-	}
-	return lowStockCursor{available: available, variantID: id}, nil
+func errLowStockCursor() *mdk.Error {
+	return mdk.Invalid("cursor", "is not a cursor from list_low_stock; pass next_cursor (or a variant's cursor) unchanged, or omit it for the first page")
 }
 
 // lowStock lists variants of active products with at most threshold units
 // available, fewest first, a page of limit after the cursor (empty for the
-// first page). The returned cursor is empty on the last page.
+// first page). Rows are ordered by (available, variant ID), and a row's
+// cursor is that pair, so a page starts strictly after it. The returned
+// cursor is empty on the last page.
 func (s *store) lowStock(ctx context.Context, threshold int64, limit int, cursor string) ([]LowStockVariant, string, error) {
-	after := lowStockCursor{available: -1 << 62}
+	available, variantID := int64(-1<<62), ""
 	if cursor != "" {
-		var err error
-		if after, err = decodeLowStockCursor(cursor); err != nil {
-			return nil, "", err
+		var ok bool
+		if available, variantID, ok = mdk.DecodeCursor(cursor, prefixVariant); !ok {
+			return nil, "", errLowStockCursor()
 		}
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT v.product_id, p.title, v.id, v.sku, v.title, v.on_hand, v.reserved
@@ -72,7 +50,7 @@ func (s *store) lowStock(ctx context.Context, threshold int64, limit int, cursor
 		WHERE p.status = $1 AND v.on_hand - v.reserved <= $2
 		  AND (v.on_hand - v.reserved > $3 OR (v.on_hand - v.reserved = $3 AND v.id > $4))
 		ORDER BY v.on_hand - v.reserved, v.id LIMIT $5`,
-		string(StatusActive), threshold, after.available, after.variantID, limit+1)
+		string(StatusActive), threshold, available, variantID, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list low stock: %w", err)
 	}
@@ -84,6 +62,7 @@ func (s *store) lowStock(ctx context.Context, threshold int64, limit int, cursor
 			return nil, "", fmt.Errorf("list low stock: %w", err)
 		}
 		v.Available = v.OnHand - v.Reserved
+		v.Cursor = mdk.EncodeCursor(v.Available, v.VariantID)
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
@@ -92,20 +71,32 @@ func (s *store) lowStock(ctx context.Context, threshold int64, limit int, cursor
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		last := out[limit-1]
-		next = lowStockCursor{available: last.Available, variantID: last.VariantID}.encode()
+		next = out[limit-1].Cursor
 	}
 	return out, next, nil
 }
 
+// ListedProduct is a product in list_products, with the cursor that
+// continues the list right after it.
+type ListedProduct struct {
+	Product
+	Cursor string `json:"cursor" jsonschema:"pass as cursor to list the products after this one"`
+}
+
+// productCursor is the cursor after product id: products are listed by ID
+// alone, so the ID is the whole keyset position.
+func productCursor(id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(id))
+}
+
 // listProducts lists products newest first, optionally of one status, a
 // page of limit after the cursor (a product ID, encoded).
-func (s *store) listProducts(ctx context.Context, status Status, limit int, cursor string) ([]Product, string, error) {
+func (s *store) listProducts(ctx context.Context, status Status, limit int, cursor string) ([]ListedProduct, string, error) {
 	conds, args := []string{"1 = 1"}, []any{}
 	if cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(cursor)
 		if err != nil || !strings.HasPrefix(string(raw), prefixProduct) {
-			return nil, "", mdk.Invalid("cursor", "is not a cursor from list_products; pass next_cursor unchanged, or omit it for the first page")
+			return nil, "", mdk.Invalid("cursor", "is not a cursor from list_products; pass next_cursor (or a product's cursor) unchanged, or omit it for the first page")
 		}
 		args = append(args, string(raw))
 		conds = append(conds, fmt.Sprintf("id < $%d", len(args)))
@@ -122,7 +113,11 @@ func (s *store) listProducts(ctx context.Context, status Status, limit int, curs
 	next := ""
 	if len(ps) > limit {
 		ps = ps[:limit]
-		next = base64.RawURLEncoding.EncodeToString([]byte(ps[limit-1].ID))
+		next = productCursor(ps[limit-1].ID)
 	}
-	return nonNil(ps), next, nil
+	out := make([]ListedProduct, len(ps))
+	for i, p := range ps {
+		out[i] = ListedProduct{Product: p, Cursor: productCursor(p.ID)}
+	}
+	return out, next, nil
 }

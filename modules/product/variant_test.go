@@ -201,6 +201,18 @@ func TestListLowStock(t *testing.T) {
 				t.Fatalf("skus %v avail %v pages %d", skus, avail, pages)
 			}
 		})
+		t.Run("OKAfterItemCursor", func(t *testing.T) {
+			// Threshold 8: available 0 1 4 5 6 7 8; resume after the 3rd.
+			all, err := list(product.LowStockInput{Threshold: ptr[int64](8)})
+			if err != nil || len(all.Variants) != 7 {
+				t.Fatalf("got %d err=%v", len(all.Variants), err)
+			}
+			out, err := list(product.LowStockInput{Threshold: ptr[int64](8), Limit: 2, Cursor: all.Variants[2].Cursor})
+			if err != nil || len(out.Variants) != 2 || out.Variants[0].SKU != "LOW-05" || out.Variants[1].SKU != "LOW-06" ||
+				out.NextCursor != out.Variants[1].Cursor {
+				t.Fatalf("after %s: %+v err=%v", all.Variants[2].SKU, out, err)
+			}
+		})
 		t.Run("OKThreshold", func(t *testing.T) {
 			out, err := list(product.LowStockInput{Threshold: ptr[int64](8)})
 			if err != nil || len(out.Variants) != 7 || out.NextCursor != "" {
@@ -234,6 +246,22 @@ func TestListLowStock(t *testing.T) {
 			if len(titles) != 12 || titles[0] != "Scarf 11" || titles[11] != "Scarf 0" {
 				t.Fatalf("titles %v", titles)
 			}
+			first, err := call[product.ListProductsInput, product.ListProductsOutput](env.merchant, env, "list_products", product.ListProductsInput{Limit: 5})
+			if err != nil || len(first.Products) != 5 {
+				t.Fatalf("first page %+v err=%v", first, err)
+			}
+			// Resume after the 2nd product (Scarf 10): Scarf 9, 8, 7.
+			mid, err := call[product.ListProductsInput, product.ListProductsOutput](env.merchant, env, "list_products", product.ListProductsInput{Limit: 3, Cursor: first.Products[1].Cursor})
+			if err != nil || len(mid.Products) != 3 || mid.Products[0].Title != "Scarf 9" || mid.Products[2].Title != "Scarf 7" ||
+				mid.NextCursor != mid.Products[2].Cursor {
+				t.Fatalf("after %s: %+v err=%v", first.Products[1].Title, mid, err)
+			}
+			low, err := list(product.LowStockInput{})
+			if err != nil || len(low.Variants) == 0 {
+				t.Fatalf("low stock %+v err=%v", low, err)
+			}
+			_, err = call[product.ListProductsInput, product.ListProductsOutput](env.merchant, env, "list_products", product.ListProductsInput{Cursor: low.Variants[0].Cursor})
+			wantErr(t, err, mdk.CodeInvalid, "cursor")
 		})
 	})
 }
