@@ -157,7 +157,7 @@ func (t *turn) confirm(ctx context.Context, proposalID string) error {
 		}
 		o = t.call(ctx, ts.ops, c)
 		p.Results = append(p.Results, o)
-		if err := t.s.store.progress(ctx, t.keyID, &p, executed(c, o, p.ID)); err != nil {
+		if err := t.s.store.progress(ctx, t.token, t.keyID, &p, executed(c, o, p.ID)); err != nil {
 			return err // the proposal stays applying; the next turn resolves it as interrupted
 		}
 		failed = !o.OK
@@ -196,7 +196,7 @@ func (t *turn) reject(ctx context.Context, p Proposal, errs [][]*mdk.Error) erro
 // and summary as conversation messages) and ends the turn.
 func (t *turn) decided(ctx context.Context, p Proposal, summary string, actions []Action) error {
 	rec := record{decided: &p, messages: proposalMessages(p, summary), actions: actions}
-	if err := t.s.store.write(ctx, t.conv.ID, t.keyID, rec); err != nil {
+	if err := t.s.store.write(ctx, t.conv.ID, t.token, t.keyID, rec); err != nil {
 		return err
 	}
 	t.emit(Event{Type: EventText, Text: summary})
@@ -238,7 +238,7 @@ func (t *turn) decline(ctx context.Context, proposalID string) error {
 	rec := record{
 		messages: []Message{{Role: RoleUser, Content: fmt.Sprintf("I decline proposal %s; do not apply it.", p.ID)}, {Role: RoleAssistant, Content: summary}},
 	}
-	if err := t.s.store.write(ctx, t.conv.ID, t.keyID, rec); err != nil {
+	if err := t.s.store.write(ctx, t.conv.ID, t.token, t.keyID, rec); err != nil {
 		return err
 	}
 	t.emit(Event{Type: EventText, Text: summary})

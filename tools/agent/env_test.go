@@ -150,7 +150,11 @@ func (e *env) products(t *testing.T) []product.Product {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out.Products
+	ps := make([]product.Product, 0, len(out.Products))
+	for _, p := range out.Products {
+		ps = append(ps, p.Product)
+	}
+	return ps
 }
 
 // actions returns the agent.action audit events in the agent outbox (the

@@ -20,10 +20,13 @@ import (
 // conversation next (the merchant's next turn, or the sweeper) resolves it
 // as interrupted from the recorded outcomes.
 
-// keepHeld renews the hold on conversation id every third of the lease
-// until the returned stop is called; stop waits for the renewer to end, so
-// a release after it is final.
-func (s *Service) keepHeld(ctx context.Context, id string) (stop func()) {
+// keepHeld renews the hold with token on conversation id every third of
+// the lease until the returned stop is called; stop waits for the renewer
+// to end, so a release after it is final. A renewal that finds the hold
+// gone (this instance stalled for over a lease and another turn or the
+// sweeper took the conversation) ends the renewals: the turn's further
+// writes then fail as stillHeld says.
+func (s *Service) keepHeld(ctx context.Context, id, token string) (stop func()) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
@@ -35,7 +38,12 @@ func (s *Service) keepHeld(ctx context.Context, id string) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				if err := s.store.renew(ctx, id, s.cfg.Lease); err != nil && ctx.Err() == nil {
+				err := s.store.renew(ctx, id, token, s.cfg.Lease)
+				if mdk.ErrorCode(err) == mdk.CodeConflict {
+					s.log.Warn("conversation hold lost: the turn's writes will fail", "conversation", id)
+					return
+				}
+				if err != nil && ctx.Err() == nil {
 					s.log.Warn("renew conversation hold", "conversation", id, "err", err)
 				}
 			}
@@ -56,15 +64,15 @@ func (s *Service) ResolveInterrupted(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, c := range convs {
-		held, err := s.store.take(ctx, c.ID, s.cfg.Lease)
-		if err != nil || !held {
-			if err != nil {
-				return n, err
-			}
+		token, err := s.store.take(ctx, c.ID, s.cfg.Lease)
+		if err != nil {
+			return n, err
+		}
+		if token == "" {
 			continue // a turn took it first and resolves it itself
 		}
-		done, err := s.resolveInterrupted(ctx, c.ID, c.Owner)
-		if rerr := s.store.release(ctx, c.ID); rerr != nil {
+		done, err := s.resolveInterrupted(ctx, c.ID, token, c.Owner)
+		if rerr := s.store.release(ctx, c.ID, token); rerr != nil {
 			s.log.Warn("conversation stays busy until its lease ends", "conversation", c.ID, "err", rerr)
 		}
 		if err != nil {
@@ -76,12 +84,12 @@ func (s *Service) ResolveInterrupted(ctx context.Context) (int, error) {
 }
 
 // resolveInterrupted marks the proposals still applying in conversation
-// id interrupted. The caller holds the conversation, so their instance is
+// id interrupted. The caller holds the conversation (with token), so their instance is
 // gone. Each call's recorded outcome is kept; the first call without one
 // may or may not have run (the instance stopped while running it, or just
 // before), and the rest did not run. The conversation gets the calls and
 // their outcomes, so the model knows what happened too.
-func (s *Service) resolveInterrupted(ctx context.Context, id, owner string) ([]Proposal, error) {
+func (s *Service) resolveInterrupted(ctx context.Context, id, token, owner string) ([]Proposal, error) {
 	props, err := s.store.applying(ctx, id)
 	if err != nil || len(props) == 0 {
 		return nil, err
@@ -108,7 +116,7 @@ func (s *Service) resolveInterrupted(ctx context.Context, id, owner string) ([]P
 			messages: proposalMessages(*p, summary),
 			actions:  []Action{{Kind: "interrupted", ProposalID: p.ID, Error: summary}},
 		}
-		if err := s.store.write(ctx, id, owner, rec); err != nil {
+		if err := s.store.write(ctx, id, token, owner, rec); err != nil {
 			return nil, err
 		}
 		s.log.Warn("agent proposal interrupted", "conversation", id, "proposal", p.ID, "applied", applied(p.Results))
@@ -147,28 +155,70 @@ func applied(results []Outcome) int {
 	return n
 }
 
-// renew extends the hold on conversation id by lease from now.
-func (s *store) renew(ctx context.Context, id string, lease time.Duration) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE agent.conversations SET busy_until = $1 WHERE id = $2`, s.now().Add(lease).UnixMilli(), id); err != nil {
+// newHoldToken makes the token of one hold on a conversation. Renewing,
+// releasing and writing for a turn only succeed with the token of the
+// current hold, so an instance that lost its hold can't touch the holder's.
+func newHoldToken() (string, error) { return mdk.SecretID("hold_", 12) }
+
+// renew extends the hold with token on conversation id by lease from now.
+// Errors: conflict when the hold is gone (see errHoldLost).
+func (s *store) renew(ctx context.Context, id, token string, lease time.Duration) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE agent.conversations SET busy_until = $1 WHERE id = $2 AND busy_token = $3`,
+		s.now().Add(lease).UnixMilli(), id, token)
+	if err != nil {
 		return fmt.Errorf("renew conversation hold: %w", err)
 	}
-	return nil
+	return heldRow(res, id)
 }
 
 // take holds conversation id for lease if nobody holds it, whoever owns
-// it, and reports whether it did.
-func (s *store) take(ctx context.Context, id string, lease time.Duration) (bool, error) {
-	now := s.now()
-	res, err := s.db.ExecContext(ctx, `UPDATE agent.conversations SET busy_until = $1 WHERE id = $2 AND busy_until < $3`,
-		now.Add(lease).UnixMilli(), id, now.UnixMilli())
+// it, and returns the hold's token, or "" when someone else holds it.
+func (s *store) take(ctx context.Context, id string, lease time.Duration) (string, error) {
+	token, err := newHoldToken()
 	if err != nil {
-		return false, fmt.Errorf("hold conversation: %w", err)
+		return "", err
+	}
+	now := s.now()
+	res, err := s.db.ExecContext(ctx, `UPDATE agent.conversations SET busy_until = $1, busy_token = $2 WHERE id = $3 AND busy_until < $4`,
+		now.Add(lease).UnixMilli(), token, id, now.UnixMilli())
+	if err != nil {
+		return "", fmt.Errorf("hold conversation: %w", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("hold conversation: %w", err)
+		return "", fmt.Errorf("hold conversation: %w", err)
 	}
-	return n == 1, nil
+	if n != 1 {
+		return "", nil
+	}
+	return token, nil
+}
+
+// stillHeld touches conversation id inside tx if it is still held with
+// token, so a turn's writes commit only while it holds the conversation
+// (on PostgreSQL the row stays locked until tx ends, so a take waits).
+// Errors: conflict when the hold is gone.
+func stillHeld(ctx context.Context, tx *sqldb.Tx, id, token string, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE agent.conversations SET updated_at = $1 WHERE id = $2 AND busy_token = $3`, now.UnixMilli(), id, token)
+	if err != nil {
+		return fmt.Errorf("touch conversation: %w", err)
+	}
+	return heldRow(res, id)
+}
+
+// heldRow checks that an update of conversation id, made only while it is
+// held with a token, changed it. If not, this instance lost its hold: it
+// stalled for over a lease and another turn or the sweeper took the
+// conversation (and resolved a proposal it was applying as interrupted).
+func heldRow(res sql.Result, id string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("check conversation hold: %w", err)
+	}
+	if n != 1 {
+		return mdk.Errorf(mdk.CodeConflict, "conversation %s was taken over while this server answered it (it could not renew its hold for a lease); nothing more of this turn was recorded: read the conversation and ask again", id)
+	}
+	return nil
 }
 
 // staleConversation is a conversation nobody holds with a proposal still
@@ -235,8 +285,9 @@ func (s *store) applying(ctx context.Context, id string) ([]Proposal, error) {
 // progress records the outcomes so far of proposal p, which is applying,
 // with the audit event of the call that just ran, in one transaction: an
 // instance that stops later leaves them for resolveInterrupted. Like write,
-// it runs even when the client has left.
-func (s *store) progress(ctx context.Context, keyID string, p *Proposal, a Action) error {
+// it runs even when the client has left, and only while the conversation is
+// held with token.
+func (s *store) progress(ctx context.Context, token, keyID string, p *Proposal, a Action) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	results, err := json.Marshal(p.Results)
@@ -249,6 +300,9 @@ func (s *store) progress(ctx context.Context, keyID string, p *Proposal, a Actio
 		return err
 	}
 	err = s.db.Tx(ctx, func(tx *sqldb.Tx) error {
+		if err := stillHeld(ctx, tx, p.ConversationID, token, s.now()); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE agent.proposals SET results = $1 WHERE id = $2 AND status = $3`,
 			string(results), p.ID, string(ProposalApplying))
 		if err := stillApplying(res, err, p.ID); err != nil {

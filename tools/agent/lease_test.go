@@ -84,6 +84,23 @@ func registerStopInstance(t *testing.T, e *env) {
 	}
 }
 
+// applySlowly has the merchant confirm a proposal to run slow_write, then
+// archive a new product titled tag+" stool", and returns the conversation,
+// the proposal, the product and the confirming turn's end.
+func (e *env) applySlowly(t *testing.T, tag string) (conv, prop string, p product.Product, applied <-chan turn) {
+	t.Helper()
+	p = e.create(t, product.ProductInput{Title: tag + " stool", Variants: []product.VariantInput{{SKU: strings.ToUpper(tag) + "-1", Price: 3000}}})
+	e.llm.Add(llmtest.Step{Calls: []llmtest.ToolCall{
+		llmtest.Call("slow_write", map[string]any{}), llmtest.Call("archive_product", map[string]any{"id": p.ID}),
+	}})
+	held := e.chat(e.merchant, agent.Request{Message: "archive the " + p.Title + " slowly"})
+	held.wantDone(t, agent.StopConfirmation)
+	conv, prop = held.conversation(t), held.of(agent.EventConfirmation)[0].Proposal.ID
+	ch := make(chan turn, 1)
+	go func() { ch <- e.chat(e.merchant, agent.Request{ConversationID: conv, Confirm: prop}) }()
+	return conv, prop, p, ch
+}
+
 // proposalState reads a proposal's stored status and number of results.
 func (e *env) proposalState(t *testing.T, id string) (string, int) {
 	t.Helper()
@@ -172,15 +189,7 @@ func TestInterruptedProposalIsResolved(t *testing.T) {
 		t.Run("NotWhileAlive", func(t *testing.T) {
 			// A proposal applying for longer than a lease keeps its hold
 			// renewed: neither the sweeper nor a message takes it over.
-			p := e.create(t, product.ProductInput{Title: "Yew stool", Variants: []product.VariantInput{{SKU: "YEW-1", Price: 3000}}})
-			e.llm.Add(llmtest.Step{Calls: []llmtest.ToolCall{
-				llmtest.Call("slow_write", map[string]any{}), llmtest.Call("archive_product", map[string]any{"id": p.ID}),
-			}})
-			held := e.chat(e.merchant, agent.Request{Message: "archive the yew stool slowly"})
-			held.wantDone(t, agent.StopConfirmation)
-			conv, prop := held.conversation(t), held.of(agent.EventConfirmation)[0].Proposal.ID
-			applied := make(chan turn, 1)
-			go func() { applied <- e.chat(e.merchant, agent.Request{ConversationID: conv, Confirm: prop}) }()
+			conv, prop, _, applied := e.applySlowly(t, "Yew")
 			time.Sleep(testLease * 3 / 2)
 			if n, err := e.svc.ResolveInterrupted(context.Background()); n != 0 || err != nil {
 				t.Errorf("the sweeper resolved %d (%v) of a live proposal", n, err)

@@ -93,27 +93,27 @@ func (s *Service) Chat(ctx context.Context, req Request, emit Emit) error {
 	if req.Message != "" && s.llmErr != nil && decision(req.Message) == "" {
 		return s.llmErr
 	}
-	id := req.ConversationID
+	id, token := req.ConversationID, ""
+	var err error
 	if id == "" {
 		if req.Message == "" {
 			return mdk.Invalid("conversation_id", "a confirmation or decline needs the conversation_id of its proposal")
 		}
-		var err error
-		if id, err = s.store.create(ctx, p.KeyID, s.cfg.Lease); err != nil {
+		if id, token, err = s.store.create(ctx, p.KeyID, s.cfg.Lease); err != nil {
 			return err
 		}
-	} else if err := s.store.hold(ctx, id, p.KeyID, s.cfg.Lease); err != nil {
+	} else if token, err = s.store.hold(ctx, id, p.KeyID, s.cfg.Lease); err != nil {
 		return err
 	}
 	defer func() {
-		if err := s.store.release(ctx, id); err != nil {
+		if err := s.store.release(ctx, id, token); err != nil {
 			s.log.Warn("conversation stays busy until its lease ends", "conversation", id, "err", err)
 		}
 	}()
-	defer s.keepHeld(ctx, id)()
+	defer s.keepHeld(ctx, id, token)()
 	// Holding the conversation means any proposal still applying in it
 	// lost its instance: resolve it before the turn reads the history.
-	interrupted, err := s.resolveInterrupted(ctx, id, p.KeyID)
+	interrupted, err := s.resolveInterrupted(ctx, id, token, p.KeyID)
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (s *Service) Chat(ctx context.Context, req Request, emit Emit) error {
 	if err != nil {
 		return err
 	}
-	t := &turn{s: s, conv: conv, keyID: p.KeyID, emit: emit}
+	t := &turn{s: s, conv: conv, keyID: p.KeyID, token: token, emit: emit}
 	emit(Event{Type: EventConversation, ConversationID: id})
 	for _, ip := range interrupted {
 		emit(Event{Type: EventText, Text: interruptedSummary(ip) + "\n\n"})

@@ -40,51 +40,63 @@ type store struct {
 	now    func() time.Time
 }
 
-// create starts a conversation owned by owner and holds it for lease.
-func (s *store) create(ctx context.Context, owner string, lease time.Duration) (string, error) {
-	id, err := mdk.SecretID("conv_", 12)
+// create starts a conversation owned by owner, holds it for lease and
+// returns its ID and the hold's token (see lease.go).
+func (s *store) create(ctx context.Context, owner string, lease time.Duration) (id, token string, err error) {
+	if id, err = mdk.SecretID("conv_", 12); err != nil {
+		return "", "", err
+	}
+	if token, err = newHoldToken(); err != nil {
+		return "", "", err
+	}
+	now := s.now()
+	_, err = s.db.ExecContext(ctx, `INSERT INTO agent.conversations (id, owner, busy_until, busy_token, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
+		id, owner, now.Add(lease).UnixMilli(), token, now.UnixMilli())
+	if err != nil {
+		return "", "", fmt.Errorf("create conversation: %w", err)
+	}
+	return id, token, nil
+}
+
+// hold claims conversation id for one turn and returns the hold's token.
+// Errors: not_found (no such conversation of this owner), conflict
+// (another turn holds it).
+func (s *store) hold(ctx context.Context, id, owner string, lease time.Duration) (string, error) {
+	token, err := newHoldToken()
 	if err != nil {
 		return "", err
 	}
 	now := s.now()
-	_, err = s.db.ExecContext(ctx, `INSERT INTO agent.conversations (id, owner, busy_until, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)`,
-		id, owner, now.Add(lease).UnixMilli(), now.UnixMilli())
+	res, err := s.db.ExecContext(ctx, `UPDATE agent.conversations SET busy_until = $1, busy_token = $2, updated_at = $3
+		WHERE id = $4 AND owner = $5 AND busy_until < $3`, now.Add(lease).UnixMilli(), token, now.UnixMilli(), id, owner)
 	if err != nil {
-		return "", fmt.Errorf("create conversation: %w", err)
-	}
-	return id, nil
-}
-
-// hold claims conversation id for one turn. Errors: not_found (no such
-// conversation of this owner), conflict (another turn holds it).
-func (s *store) hold(ctx context.Context, id, owner string, lease time.Duration) error {
-	now := s.now()
-	res, err := s.db.ExecContext(ctx, `UPDATE agent.conversations SET busy_until = $1, updated_at = $2
-		WHERE id = $3 AND owner = $4 AND busy_until < $2`, now.Add(lease).UnixMilli(), now.UnixMilli(), id, owner)
-	if err != nil {
-		return fmt.Errorf("hold conversation: %w", err)
+		return "", fmt.Errorf("hold conversation: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		return err
+		if err != nil {
+			return "", fmt.Errorf("hold conversation: %w", err)
+		}
+		return token, nil
 	}
 	var found int
 	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM agent.conversations WHERE id = $1 AND owner = $2`, id, owner).Scan(&found)
 	if errors.Is(err, sql.ErrNoRows) {
-		return mdk.NotFound("no conversation %q for this API key: leave conversation_id out to start one", id)
+		return "", mdk.NotFound("no conversation %q for this API key: leave conversation_id out to start one", id)
 	}
 	if err != nil {
-		return fmt.Errorf("find conversation: %w", err)
+		return "", fmt.Errorf("find conversation: %w", err)
 	}
-	return &mdk.Error{Code: mdk.CodeConflict, Retryable: true,
+	return "", &mdk.Error{Code: mdk.CodeConflict, Retryable: true,
 		Message: "another message in this conversation is still being answered: wait for it to finish"}
 }
 
-// release ends a turn's hold. It uses a fresh context so a client that left
+// release ends the hold with token on conversation id; a hold someone
+// else took meanwhile stays. It uses a fresh context so a client that left
 // does not keep the conversation busy.
-func (s *store) release(ctx context.Context, id string) error {
+func (s *store) release(ctx context.Context, id, token string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if _, err := s.db.ExecContext(ctx, `UPDATE agent.conversations SET busy_until = 0 WHERE id = $1`, id); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE agent.conversations SET busy_until = 0, busy_token = '' WHERE id = $1 AND busy_token = $2`, id, token); err != nil {
 		return fmt.Errorf("release conversation: %w", err)
 	}
 	return nil
@@ -138,14 +150,18 @@ type record struct {
 	decided *Proposal
 }
 
-// write stores rec for conversation id in one transaction. It runs even
-// when the client has left (ctx cancelled): calls that ran must be
-// recorded.
-func (s *store) write(ctx context.Context, id, keyID string, rec record) error {
+// write stores rec for conversation id, held with token, in one
+// transaction. It runs even when the client has left (ctx cancelled): calls
+// that ran must be recorded. Errors: conflict when the hold was lost.
+func (s *store) write(ctx context.Context, id, token, keyID string, rec record) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	now := s.now()
 	err := s.db.Tx(ctx, func(tx *sqldb.Tx) error {
+		// First, so a conversation taken over meanwhile gets none of it.
+		if err := stillHeld(ctx, tx, id, token, now); err != nil {
+			return err
+		}
 		var events []mdk.Event
 		if rec.expirePending || rec.proposal != nil {
 			expired, err := s.expire(ctx, tx, id, now)
@@ -182,9 +198,6 @@ func (s *store) write(ctx context.Context, id, keyID string, rec record) error {
 				return err
 			}
 			events = append(events, e)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE agent.conversations SET updated_at = $1 WHERE id = $2`, now.UnixMilli(), id); err != nil {
-			return fmt.Errorf("touch conversation: %w", err)
 		}
 		return s.outbox.Emit(ctx, tx, events...)
 	})

@@ -31,6 +31,8 @@ type turn struct {
 	s     *Service
 	conv  Conversation
 	keyID string
+	// token is the turn's hold on conv (see lease.go).
+	token string
 	emit  Emit
 }
 
@@ -52,7 +54,7 @@ func (t *turn) message(ctx context.Context, text string) error {
 			msg := fmt.Sprintf("I stopped after %d steps without finishing (the limit is HYPERRR_AGENT_MAX_STEPS=%d). "+
 				"The %d call(s) made so far are applied; tell me how to continue, or rephrase the request.", t.s.cfg.MaxSteps, t.s.cfg.MaxSteps, ran)
 			t.emit(Event{Type: EventText, Text: msg})
-			if err := t.s.store.write(ctx, t.conv.ID, t.keyID, record{messages: []Message{{Role: RoleAssistant, Content: msg}}}); err != nil {
+			if err := t.s.store.write(ctx, t.conv.ID, t.token, t.keyID, record{messages: []Message{{Role: RoleAssistant, Content: msg}}}); err != nil {
 				return err
 			}
 			t.emit(Event{Type: EventDone, ConversationID: t.conv.ID, Stop: StopStepLimit})
@@ -72,7 +74,7 @@ func (t *turn) message(ctx context.Context, text string) error {
 		rec := record{expirePending: first}
 		if len(reply.Calls) == 0 {
 			rec.messages = unsaved
-			if err := t.s.store.write(ctx, t.conv.ID, t.keyID, rec); err != nil {
+			if err := t.s.store.write(ctx, t.conv.ID, t.token, t.keyID, rec); err != nil {
 				return err
 			}
 			t.emit(Event{Type: EventDone, ConversationID: t.conv.ID, Stop: StopAnswered})
@@ -84,7 +86,7 @@ func (t *turn) message(ctx context.Context, text string) error {
 		rec.messages = append(unsaved, out.messages...)
 		rec.actions = out.actions
 		rec.proposal = out.proposal
-		if err := t.s.store.write(ctx, t.conv.ID, t.keyID, rec); err != nil {
+		if err := t.s.store.write(ctx, t.conv.ID, t.token, t.keyID, rec); err != nil {
 			return err
 		}
 		history = append(slices.Clip(history), rec.messages...)
