@@ -2,11 +2,9 @@ package main
 
 import (
 	"fmt"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
+
+	"github.com/hyperrr/hyperrr/internal/benchdata"
 )
 
 // BenchmarkClusterCheckout measures completed checkouts per second through
@@ -42,38 +40,9 @@ func benchClusterCheckout(b *testing.B, items, n, clients int) {
 		variants[i] = p.Variants[0].ID
 	}
 	jobs := c.prepareCheckouts(b, variants, c.instances, b.N)
-	var (
-		next, failed atomic.Int64
-		wg           sync.WaitGroup
-		mu           sync.Mutex
-		latencies    = make([]time.Duration, 0, b.N)
-	)
-	b.ResetTimer()
-	start := time.Now()
-	for range clients {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(jobs) {
-					return
-				}
-				t0 := time.Now()
-				err := c.instances[i%n].call(c.shopper, "complete_checkout", map[string]any{"id": jobs[i].id, "idempotency_key": jobs[i].key}, nil)
-				d := time.Since(t0)
-				if err != nil {
-					failed.Add(1)
-					b.Error(err)
-				}
-				mu.Lock()
-				latencies = append(latencies, d)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	slices.Sort(latencies)
-	b.ReportMetric(float64(len(jobs)-int(failed.Load()))/elapsed.Seconds(), "checkouts/s")
-	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
+	load := benchdata.RunClosedLoop(b, clients, len(jobs), func(i int) error {
+		return c.instances[i%n].call(c.shopper, "complete_checkout", map[string]any{"id": jobs[i].id, "idempotency_key": jobs[i].key}, nil)
+	})
+	b.ReportMetric(load.Rate(), "checkouts/s")
+	load.ReportMillis(b, 99, "p99-ms")
 }
