@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hyperrr/hyperrr/gateway"
+	"github.com/hyperrr/hyperrr/gateway/gatewaytest"
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
 	"github.com/hyperrr/hyperrr/mdk/sqldb"
@@ -177,11 +178,7 @@ func call(t *testing.T, method, url, key string, body string) (int, http.Header,
 func eachEngine(t *testing.T, fn func(t *testing.T, cfg gateway.Config)) {
 	for _, e := range dbtest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
-			db := dbtest.Config(t, e)
-			cfg := gateway.DefaultConfig()
-			cfg.DataDir, cfg.DatabaseURL = db.DataDir, db.URL
-			cfg.ShutdownTimeout = 5 * time.Second
-			fn(t, cfg)
+			fn(t, gatewaytest.Config(t, e))
 		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hyperrr/hyperrr/gateway"
+	"github.com/hyperrr/hyperrr/gateway/gatewaytest"
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
 	"github.com/hyperrr/hyperrr/mdk/sqldb"
@@ -38,18 +38,11 @@ func each(t *testing.T, fn func(t *testing.T, e *env)) {
 
 func newEnv(t testing.TB, engine sqldb.Engine, tune func(*gateway.Config)) *env {
 	t.Helper()
-	db := dbtest.Config(t, engine)
-	cfg := gateway.DefaultConfig()
-	cfg.DataDir, cfg.DatabaseURL = db.DataDir, db.URL
-	cfg.ShutdownTimeout = 5 * time.Second
+	cfg := gatewaytest.Config(t, engine)
 	if tune != nil {
 		tune(&cfg)
 	}
-	g, err := gateway.Open(context.Background(), gateway.Options{Config: cfg,
-		Environ: []string{"HYPERRR_PRODUCT_EMBEDDER=none"}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := gatewaytest.New(t, gateway.Options{Config: cfg, Environ: []string{"HYPERRR_PRODUCT_EMBEDDER=none"}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		g.Close()

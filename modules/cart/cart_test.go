@@ -5,9 +5,9 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hyperrr/hyperrr/gateway"
+	"github.com/hyperrr/hyperrr/gateway/gatewaytest"
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
 	"github.com/hyperrr/hyperrr/modules/cart"
@@ -32,19 +32,10 @@ func each(t *testing.T, fn func(t *testing.T, e *env), environ ...string) {
 	t.Helper()
 	for _, engine := range dbtest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
-			db := dbtest.Config(t, engine)
-			cfg := gateway.DefaultConfig()
-			cfg.DataDir, cfg.DatabaseURL = db.DataDir, db.URL
-			cfg.ShutdownTimeout = 5 * time.Second
 			cm := cart.New()
-			g, err := gateway.Open(context.Background(), gateway.Options{
-				Config: cfg, Modules: []mdk.Module{product.New(), cm}, Environ: environ,
-				Logger: slog.New(slog.DiscardHandler),
+			g := gatewaytest.Open(t, gateway.Options{
+				Config: gatewaytest.Config(t, engine), Modules: []mdk.Module{product.New(), cm}, Environ: environ,
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(g.Close)
 			bg := context.Background()
 			e := &env{
 				g: g, cart: cm,
@@ -369,9 +360,7 @@ func TestCartBadInput(t *testing.T) {
 
 func TestCartConfig(t *testing.T) {
 	t.Run("ErrBadTTL", func(t *testing.T) {
-		db := dbtest.Config(t, dbtest.Engines()[0])
-		cfg := gateway.DefaultConfig()
-		cfg.DataDir, cfg.DatabaseURL = db.DataDir, db.URL
+		cfg := gatewaytest.Config(t, dbtest.Engines()[0])
 		_, err := gateway.Open(context.Background(), gateway.Options{Config: cfg, Modules: []mdk.Module{product.New(), cart.New()},
 			Environ: []string{"HYPERRR_CART_IDLE_TTL=soon"}, Logger: slog.New(slog.DiscardHandler)})
 		if err == nil || !strings.Contains(err.Error(), "HYPERRR_CART_IDLE_TTL") {

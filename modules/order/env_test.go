@@ -3,11 +3,10 @@ package order_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"testing"
-	"time"
 
 	"github.com/hyperrr/hyperrr/gateway"
+	"github.com/hyperrr/hyperrr/gateway/gatewaytest"
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
 	"github.com/hyperrr/hyperrr/mdk/sqldb"
@@ -36,19 +35,10 @@ func each(t *testing.T, fn func(t *testing.T, e *env), environ ...string) {
 
 func newEnv(t testing.TB, engine sqldb.Engine, environ ...string) *env {
 	t.Helper()
-	db := dbtest.Config(t, engine)
-	cfg := gateway.DefaultConfig()
-	cfg.DataDir, cfg.DatabaseURL = db.DataDir, db.URL
-	cfg.ShutdownTimeout = 5 * time.Second
 	om := order.New()
-	g, err := gateway.Open(context.Background(), gateway.Options{
-		Config: cfg, Modules: []mdk.Module{product.New(), cart.New(), om}, Environ: environ,
-		Logger: slog.New(slog.DiscardHandler),
+	g := gatewaytest.Open(t, gateway.Options{
+		Config: gatewaytest.Config(t, engine), Modules: []mdk.Module{product.New(), cart.New(), om}, Environ: environ,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(g.Close)
 	bg := context.Background()
 	e := &env{
 		g: g, order: om,

@@ -3,7 +3,6 @@ package order_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hyperrr/hyperrr/gateway"
+	"github.com/hyperrr/hyperrr/gateway/gatewaytest"
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
 	"github.com/hyperrr/hyperrr/mdk/sqldb"
@@ -42,15 +42,11 @@ func serveInstance(t *testing.T, db sqldb.Config, pay order.Provider, id string,
 	cfg := gateway.DefaultConfig()
 	cfg.DataDir, cfg.DatabaseURL = db.DataDir, db.URL
 	cfg.InstanceID, cfg.WorkflowLease, cfg.ShutdownTimeout = id, restartLease, shutdown
-	g, err := gateway.Open(context.Background(), gateway.Options{
-		Config: cfg, Modules: []mdk.Module{product.New(), cart.New(), order.New(order.WithProvider(pay))},
-		Environ: environ, Logger: slog.New(slog.DiscardHandler),
+	g := gatewaytest.New(t, gateway.Options{
+		Config: cfg, Modules: []mdk.Module{product.New(), cart.New(), order.New(order.WithProvider(pay))}, Environ: environ,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	in := &instance{}
-	err = g.Bus().Subscribe(mdk.Subscription{Name: "test.placed", Types: []string{order.EventOrderPlaced}, Delivery: mdk.Broadcast},
+	err := g.Bus().Subscribe(mdk.Subscription{Name: "test.placed", Types: []string{order.EventOrderPlaced}, Delivery: mdk.Broadcast},
 		func(context.Context, mdk.Event) error { in.placed.Add(1); return nil })
 	if err != nil {
 		g.Close()

@@ -4,11 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"testing"
-	"time"
 
 	"github.com/hyperrr/hyperrr/gateway"
+	"github.com/hyperrr/hyperrr/gateway/gatewaytest"
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
 	"github.com/hyperrr/hyperrr/mdk/sqldb"
@@ -38,19 +37,10 @@ func eachCatalog(t *testing.T, fn func(t *testing.T, env *catalogEnv), environ .
 // modules.
 func openCatalog(t testing.TB, e sqldb.Engine, extra []mdk.Module, environ ...string) *catalogEnv {
 	t.Helper()
-	db := dbtest.Config(t, e)
-	cfg := gateway.DefaultConfig()
-	cfg.DataDir, cfg.DatabaseURL = db.DataDir, db.URL
-	cfg.ShutdownTimeout = 5 * time.Second
 	m := product.New()
-	g, err := gateway.Open(context.Background(), gateway.Options{
-		Config: cfg, Modules: append([]mdk.Module{m}, extra...), Environ: append([]string{}, environ...),
-		Logger: slog.New(slog.DiscardHandler),
+	g := gatewaytest.Open(t, gateway.Options{
+		Config: gatewaytest.Config(t, e), Modules: append([]mdk.Module{m}, extra...), Environ: environ,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(g.Close)
 	bg := context.Background()
 	return &catalogEnv{
 		g: g, m: m,

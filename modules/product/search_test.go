@@ -12,6 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/hyperrr/hyperrr/gateway"
+	"github.com/hyperrr/hyperrr/gateway/gatewaytest"
 	"github.com/hyperrr/hyperrr/internal/ucptest"
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
@@ -32,12 +33,7 @@ type servedCatalog struct {
 func serveCatalog(t *testing.T, cfg gateway.Config) *servedCatalog {
 	t.Helper()
 	m := product.New()
-	g, err := gateway.Open(context.Background(), gateway.Options{
-		Config: cfg, Modules: []mdk.Module{m}, Environ: []string{}, Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := gatewaytest.New(t, gateway.Options{Config: cfg, Modules: []mdk.Module{m}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -71,11 +67,7 @@ func serveCatalog(t *testing.T, cfg gateway.Config) *servedCatalog {
 // serveOn serves the catalog on a fresh database of engine e.
 func serveOn(t *testing.T, e sqldb.Engine) *servedCatalog {
 	t.Helper()
-	db := dbtest.Config(t, e)
-	cfg := gateway.DefaultConfig()
-	cfg.DataDir, cfg.DatabaseURL = db.DataDir, db.URL
-	cfg.ShutdownTimeout = 5 * time.Second
-	return serveCatalog(t, cfg)
+	return serveCatalog(t, gatewaytest.Config(t, e))
 }
 
 func (s *servedCatalog) search(t *testing.T, body string) product.SearchOutput {

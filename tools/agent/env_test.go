@@ -3,12 +3,11 @@ package agent_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hyperrr/hyperrr/gateway"
+	"github.com/hyperrr/hyperrr/gateway/gatewaytest"
 	"github.com/hyperrr/hyperrr/mdk"
 	"github.com/hyperrr/hyperrr/mdk/dbtest"
 	"github.com/hyperrr/hyperrr/mdk/sqldb"
@@ -39,25 +38,17 @@ func each(t *testing.T, fn func(t *testing.T, e *env), environ ...string) {
 
 func open(t testing.TB, engine sqldb.Engine, withLLM bool, environ ...string) *env {
 	t.Helper()
-	db := dbtest.Config(t, engine)
-	cfg := gateway.DefaultConfig()
-	cfg.DataDir, cfg.DatabaseURL = db.DataDir, db.URL
-	cfg.ShutdownTimeout = 5 * time.Second
+	cfg := gatewaytest.Config(t, engine)
 	e := &env{llm: llmtest.New(t)}
 	if withLLM {
 		cfg.LLMBaseURL, cfg.LLMModel = e.llm.URL, "scripted-model"
 	}
-	g, err := gateway.Open(context.Background(), gateway.Options{
+	e.g = gatewaytest.Open(t, gateway.Options{
 		Config: cfg, Modules: []mdk.Module{product.New(), agent.New()},
 		Environ: append([]string{"HYPERRR_AGENT_LLM_RETRIES=0", "HYPERRR_PRODUCT_EMBEDDER=none"}, environ...),
-		Logger:  slog.New(slog.DiscardHandler),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(g.Close)
-	e.g = g
-	if e.svc, err = g.Agent(); err != nil {
+	var err error
+	if e.svc, err = e.g.Agent(); err != nil {
 		t.Fatal(err)
 	}
 	e.merchant = mdk.WithPrincipal(context.Background(), mdk.Principal{Role: mdk.RoleMerchant, KeyID: "hyr_merchant1"})
